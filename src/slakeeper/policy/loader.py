@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path as FilePath
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -42,12 +43,21 @@ def load_policy_file(path: str | FilePath) -> LoadedPolicy:
 def load_policy_text(text: str, filename: str = "<policy>") -> LoadedPolicy:
     """Validate ``text``; raise :class:`PolicyError` listing every problem found."""
     sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    policy = validate_document(text, filename, Policy)
+    policy = validate_document(text, filename, Policy, checks=check_references)
     return LoadedPolicy(policy=policy, sha256=sha256, source=filename)
 
 
-def validate_document(text: str, filename: str, model: type[M]) -> M:
-    """Parse and validate one YAML document against ``model``, with positioned problems."""
+def validate_document(
+    text: str,
+    filename: str,
+    model: type[M],
+    checks: Callable[[M], list[tuple[Path, str]]] | None = None,
+) -> M:
+    """Parse and validate one YAML document against ``model``, with positioned problems.
+
+    ``checks`` runs on the validated value and returns (key path, message) findings that need
+    the whole document, such as references between sections.
+    """
     try:
         data, source = load_yaml(text, filename)
     except YamlSourceError as exc:
@@ -60,15 +70,14 @@ def validate_document(text: str, filename: str, model: type[M]) -> M:
         result = model.model_validate(data)
     except ValidationError as exc:
         raise PolicyError(translate(exc, data, source, filename, model)) from None
-    if isinstance(result, Policy):
-        findings = check_references(result)
-        if findings:
-            raise PolicyError(
-                sorted(
-                    (_problem(source, filename, path, message) for path, message in findings),
-                    key=_order,
-                )
+    findings = checks(result) if checks is not None else []
+    if findings:
+        raise PolicyError(
+            sorted(
+                (_problem(source, filename, path, message) for path, message in findings),
+                key=_order,
             )
+        )
     return result
 
 

@@ -191,9 +191,7 @@ class Calendar(Model):
     timezone: TimeZoneName = Field(
         "UTC", description="IANA zone the schedule is read in (DST-correct)."
     )
-    schedule: list[ScheduleEntry] = Field(
-        default_factory=list, description="The weekly schedule."
-    )
+    schedule: list[ScheduleEntry] = Field(default_factory=list, description="The weekly schedule.")
     holidays: Holidays = Field(
         default_factory=Holidays, description="Closed days: explicit dates and countries."
     )
@@ -226,9 +224,7 @@ class Severity(Model):
 class ExclusionDefinition(Model):
     category: ExclusionCategory = Field(description="Category id (DOMAIN.md section 3).")
     description: str = Field(description="What the agreement says is excluded, in words.")
-    customer_scoped: bool = Field(
-        False, description="Applies only to the customer who caused it."
-    )
+    customer_scoped: bool = Field(False, description="Applies only to the customer who caused it.")
 
 
 class PlanExclusions(Model):
@@ -405,7 +401,12 @@ def _default_alerts() -> list[AlertWindow]:
     return [
         AlertWindow.model_validate(item)
         for item in (
-            {"name": "page", "burn_rate": Decimal("14.4"), "long_window": "1h", "short_window": "5m"},
+            {
+                "name": "page",
+                "burn_rate": Decimal("14.4"),
+                "long_window": "1h",
+                "short_window": "5m",
+            },
             {"name": "page", "burn_rate": Decimal(6), "long_window": "6h", "short_window": "30m"},
             {"name": "ticket", "burn_rate": Decimal(1), "long_window": "3d", "short_window": "6h"},
         )
@@ -596,9 +597,7 @@ class Policy(Model):
     plans: list[Plan] = Field(min_length=1, description="Plans (tiers).")
     slos: list[Slo] = Field(default_factory=list, description="Internal targets.")
     support: Support = Field(default_factory=Support, description="Support clocks and scope.")
-    maintenance: Maintenance = Field(
-        default_factory=Maintenance, description="Maintenance rules."
-    )
+    maintenance: Maintenance = Field(default_factory=Maintenance, description="Maintenance rules.")
     post_incident_reports: PostIncidentReports | None = Field(
         None, description="Post-incident report rules."
     )

@@ -29,9 +29,7 @@ def parse_duration(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool) or not isinstance(value, str):
-        raise ValueError(
-            f"a duration is text such as '90s', '45m', '4h30m' or '2d', not {value!r}"
-        )
+        raise ValueError(f"a duration is text such as '90s', '45m', '4h30m' or '2d', not {value!r}")
     text = value.strip()
     parts = _DURATION_PART.findall(text)
     if not text or "".join(number + unit for number, unit in parts) != text:

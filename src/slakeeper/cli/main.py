@@ -1,0 +1,68 @@
+"""The ``slakeeper`` command line.
+
+Every error is one line on stderr (a policy error: one line per problem) and a non-zero exit;
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from slakeeper import __version__
+from slakeeper.cli import calendar, evaluate, policy
+from slakeeper.cli.common import CliError
+from slakeeper.policy.errors import PolicyError
+
+app = typer.Typer(
+    name="slakeeper",
+    help="Run a service level agreement end to end from one policy file.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(policy.app, name="policy")
+app.add_typer(calendar.app, name="calendar")
+app.command("evaluate")(evaluate.evaluate_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"slakeeper {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Run a service level agreement end to end from one policy file."""
+
+
+def run() -> None:
+    """Console entry point: typer's app, with every error turned into one line."""
+    try:
+        app(standalone_mode=False)
+    except PolicyError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        sys.exit(1)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("error: aborted", file=sys.stderr)
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(3)
