@@ -1,0 +1,3 @@
+from slakeeper.cli.main import run
+
+run()
