@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, ROOT, slakeeper_command
 
+from conftest import EXAMPLES, ROOT, slakeeper_command
 from slakeeper.policy.errors import PolicyError
 from slakeeper.policy.loader import load_policy_text
 from slakeeper.services.evaluate import as_json, evaluate

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import ROOT
-
 from slakeeper.policy.reference import documented_models, field_keys, render
 
 REFERENCE = ROOT / "docs" / "policy-reference.md"
@@ -24,7 +23,9 @@ def test_every_field_of_every_model_is_documented_with_a_meaning() -> None:
         assert len(section) == 2, f"no section for {model.__name__}"
         body = section[1].split("\n## ", 1)[0]
         for key in field_keys(model):
-            row = next((line for line in body.splitlines() if line.startswith(f"| `{key}` |")), None)
+            row = next(
+                (line for line in body.splitlines() if line.startswith(f"| `{key}` |")), None
+            )
             if row is None or row.rstrip().endswith("|  |"):
                 missing.append(f"{model.__name__}.{key}")
     assert not missing, f"undocumented fields: {missing}"

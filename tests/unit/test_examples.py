@@ -7,8 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
 
+from conftest import EXAMPLES
 from slakeeper.policy import models as pm
 from slakeeper.policy.loader import load_policy_file
 
@@ -85,7 +85,8 @@ def test_trulayer_pro_is_99_9_on_ingest_and_dashboard_from_any_region() -> None:
         }
     free = policy.plan("free")
     assert free.uptime.best_effort
-    assert free.credits is not None and free.credits.schedule.type == "none"
+    assert free.credits is not None
+    assert free.credits.schedule.type == "none"
 
 
 def test_trulayer_fail_modes_post_incident_reports_and_notice() -> None:
@@ -143,9 +144,15 @@ def test_generic_saas_calendars_and_support_table() -> None:
     assert all(not c.holidays.dates and not c.holidays.countries for c in policy.calendars)
     assert target(policy, "urgent", "developer", "response") == ("best-effort", "business-hours")
     assert target(policy, "urgent", "launch", "response") == (timedelta(hours=4), "business-hours")
-    assert target(policy, "urgent", "business", "response") == (timedelta(hours=1), "extended-hours")
+    assert target(policy, "urgent", "business", "response") == (
+        timedelta(hours=1),
+        "extended-hours",
+    )
     assert target(policy, "urgent", "enterprise", "response") == (timedelta(hours=1), "24x7")
-    assert target(policy, "normal", "business", "response") == (timedelta(hours=8), "extended-hours")
+    assert target(policy, "normal", "business", "response") == (
+        timedelta(hours=8),
+        "extended-hours",
+    )
     assert target(policy, "normal", "enterprise", "response") == (timedelta(hours=3), "24x7")
     launch_normal, _ = target(policy, "normal", "launch", "response")  # type: ignore[misc]
     assert launch_normal == pm.BusinessDays(business_days=1)
@@ -224,5 +231,6 @@ def test_ai_agency_separates_support_from_enhancements() -> None:
     assert policy.maintenance.approval_required
     assert policy.maintenance.preferred_windows == ["maintenance-window"]
     assert len(policy.customer_responsibilities) == 5
-    assert policy.review is not None and policy.review.cadence is pm.Cadence.QUARTERLY
+    assert policy.review is not None
+    assert policy.review.cadence is pm.Cadence.QUARTERLY
     assert policy.reporting.proactive_outreach

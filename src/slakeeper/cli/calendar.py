@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import typer
 
 from slakeeper.cli.common import CliError, load, parse_instant
+from slakeeper.domain.intervals import seconds
 from slakeeper.policy.types import format_duration, parse_duration
 from slakeeper.services import clock
 from slakeeper.services.evaluate import decimal_seconds, instant
-from slakeeper.domain.intervals import seconds
 
 app = typer.Typer(help="Business time on a policy's calendars.", no_args_is_help=True)
 
@@ -19,12 +20,13 @@ CalendarOption = typer.Option(..., "--calendar", help="Calendar id in the policy
 PauseOption = typer.Option([], "--pause", help="A paused span START/END (RFC 3339); repeatable.")
 
 
-def _pauses(values: list[str]) -> list[tuple]:
+def _pauses(values: list[str]) -> list[tuple[datetime, datetime]]:
     spans = []
     for value in values:
         if value.count("/") != 1:
             raise CliError(
-                f"--pause '{value}' is not START/END, e.g. 2026-03-09T15:00:00Z/2026-03-09T16:00:00Z"
+                f"--pause '{value}' is not START/END, "
+                "e.g. 2026-03-09T15:00:00Z/2026-03-09T16:00:00Z"
             )
         start_text, end_text = value.split("/")
         start = parse_instant(start_text, "--pause start")

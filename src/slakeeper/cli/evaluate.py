@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -12,7 +14,6 @@ from slakeeper.cli.common import CliError, load
 from slakeeper.services.evaluate import as_json, evaluate
 from slakeeper.services.explain import human_seconds
 from slakeeper.services.facts import load_facts
-from fractions import Fraction
 
 
 def evaluate_command(
@@ -44,7 +45,7 @@ def _seconds(text: object) -> str:
     return human_seconds(Fraction(str(text)))
 
 
-def _table(document: dict) -> None:
+def _table(document: dict[str, Any]) -> None:
     probe = Console()
     console = Console(width=probe.width if probe.is_terminal else 140)
     policy = document["policy"]
@@ -99,5 +100,6 @@ def _table(document: dict) -> None:
             )
         for item in row["ignored_exclusions"]:
             console.print(
-                f"  not excluded {item['category']} {item['start']} - {item['end']}: {item['reason']}"
+                f"  not excluded {item['category']} {item['start']} - {item['end']}: "
+                f"{item['reason']}"
             )

@@ -58,7 +58,7 @@ def run() -> None:
     except typer.Abort:
         print("error: aborted", file=sys.stderr)
         sys.exit(1)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+    except Exception as exc:
         import click
 
         if isinstance(exc, click.ClickException):

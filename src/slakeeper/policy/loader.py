@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path as FilePath
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -14,7 +14,6 @@ from slakeeper.policy.errors import PolicyError, Problem, did_you_mean, one_of
 from slakeeper.policy.models import Policy
 from slakeeper.policy.references import check_references
 from slakeeper.policy.source import Path, SourceMap, YamlSourceError, dotted, load_yaml
-
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -137,16 +136,21 @@ def _data_path(loc: tuple[int | str, ...], data: Any) -> Path:
     path: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and isinstance(part, str) and part in node:
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if _has(node, part):
             path.append(part)
             node = node[part]
         elif isinstance(node, dict) and isinstance(part, str) and not _is_tag(part):
             path.append(part)  # a missing or extra key
             node = None
     return tuple(path)
+
+
+def _has(node: Any, part: int | str) -> bool:
+    if isinstance(node, dict):
+        return isinstance(part, str) and part in node
+    if isinstance(node, list):
+        return isinstance(part, int) and 0 <= part < len(node)
+    return False
 
 
 def _is_tag(part: str) -> bool:
@@ -163,7 +167,12 @@ def _allowed_keys(model: type[BaseModel], path: Path, data: Any) -> list[str]:
     current: Any = model
     node = data
     for part in path:
-        node = node[part] if isinstance(node, dict | list) else None
+        if isinstance(node, dict):
+            node = node.get(part) if isinstance(part, str) else None
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
         if isinstance(part, int):
             continue
         field = current.model_fields.get(part) if _is_model(current) else None

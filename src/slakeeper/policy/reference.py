@@ -88,7 +88,7 @@ def _type_name(annotation: Any) -> str:
             return f"[{annotation.__name__}](#{annotation.__name__.lower()})"
         if issubclass(annotation, Enum):
             return " or ".join(f"`{member.value}`" for member in annotation)
-        names = {
+        type_names: dict[type, str] = {
             str: "text",
             int: "integer",
             bool: "boolean",
@@ -99,7 +99,7 @@ def _type_name(annotation: Any) -> str:
         }
         if annotation.__name__ == "AwareDatetime":
             return "instant"
-        return names.get(annotation, annotation.__name__)
+        return type_names.get(annotation, annotation.__name__)
     return str(annotation)
 
 
@@ -175,9 +175,9 @@ def render() -> str:
         for name, field in model.model_fields.items():
             key = field.alias or name
             description = (field.description or "").replace("|", "\\|")
-            annotation = field.annotation
+            annotation: Any = field.annotation
             if field.metadata:
-                annotation = typing.Annotated[(annotation, *field.metadata)]  # type: ignore[valid-type]
+                annotation = typing.Annotated[(annotation, *field.metadata)]
             type_name = _type_name(annotation).replace("|", "\\|")
             out.append(f"| `{key}` | {type_name} | {_default(field)} | {description} |")
         out.append("")

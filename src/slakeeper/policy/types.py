@@ -45,7 +45,7 @@ def parse_duration(value: Any) -> timedelta:
 
 
 def format_duration(duration: timedelta) -> str:
-    """The shortest policy spelling of ``duration`` (``timedelta(hours=4, minutes=30)`` -> 4h30m)."""
+    """The shortest policy spelling of ``duration`` (4 h 30 min -> ``4h30m``)."""
     micro = duration // timedelta(microseconds=1)
     if micro == 0:
         return "0s"
