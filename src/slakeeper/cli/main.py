@@ -44,8 +44,10 @@ def _main(
 
 def run() -> None:
     """Console entry point: typer's app, with every error turned into one line."""
+    import click
+
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except PolicyError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -53,16 +55,15 @@ def run() -> None:
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
+    except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.Abort:
+    except click.exceptions.Abort:
         print("error: aborted", file=sys.stderr)
         sys.exit(1)
-    except Exception as exc:
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # the last line of defence: a person never sees a traceback
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         sys.exit(3)
+    sys.exit(code if isinstance(code, int) else 0)

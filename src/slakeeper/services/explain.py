@@ -125,16 +125,16 @@ def _credits(plan: pm.Plan, currency: str) -> list[str]:
 
 
 def _band(band: pm.Band) -> str:
-    parts = []
+    text = "uptime"
     if band.uptime_at_least is not None:
-        parts.append(f">= {band.uptime_at_least} %")
+        text = f"{band.uptime_at_least} % <= {text}"
     if band.uptime_above is not None:
-        parts.append(f"> {band.uptime_above} %")
+        text = f"{band.uptime_above} % < {text}"
     if band.uptime_below is not None:
-        parts.append(f"< {band.uptime_below} %")
+        text += f" < {band.uptime_below} %"
     if band.uptime_at_or_below is not None:
-        parts.append(f"<= {band.uptime_at_or_below} %")
-    return "uptime " + " and ".join(parts)
+        text += f" <= {band.uptime_at_or_below} %"
+    return text
 
 
 def _support(policy: pm.Policy, plan: pm.Plan) -> list[str]:
@@ -205,9 +205,11 @@ def _exclusions(policy: pm.Policy) -> list[str]:
 
 
 def _operations(policy: pm.Policy) -> list[str]:
+    notice = policy.maintenance.min_notice
+    hours, rest = divmod(notice, timedelta(hours=1))
+    spelled = f"{hours} hours" if not rest else format_duration(notice)
     lines = [
-        f"Maintenance: excluded when announced at least "
-        f"{format_duration(policy.maintenance.min_notice)} ahead; overruns are downtime"
+        f"Maintenance: excluded when announced at least {spelled} ahead; overruns are downtime"
     ]
     rules = policy.post_incident_reports
     if rules is not None:
