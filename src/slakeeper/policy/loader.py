@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Any, TypeVar
@@ -34,8 +34,12 @@ def load_policy_file(path: str | FilePath) -> LoadedPolicy:
         raise PolicyError([Problem(str(path), None, None, "", f"cannot read: {reason}")]) from None
     try:
         text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise PolicyError([Problem(str(path), None, None, "", "not UTF-8 text")]) from None
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = raw[exc.start : exc.start + 1].hex()
+        message = f"byte 0x{byte} is not UTF-8: save the file as UTF-8"
+        raise PolicyError([Problem(str(path), line, column, "", message)]) from None
     return load_policy_text(text, str(path))
 
 
@@ -99,8 +103,12 @@ def translate(
     exc: ValidationError, data: Any, source: SourceMap, filename: str, model: type[BaseModel]
 ) -> list[Problem]:
     """Turn pydantic's errors into problems a person can act on, one per real mistake."""
-    problems: dict[tuple[str, str], Problem] = {}
-    for error in exc.errors(include_url=False):
+    problems: dict[tuple[str, str], tuple[int, Problem]] = {}
+    errors = exc.errors(include_url=False)
+    numeric = {
+        _data_path(error["loc"], data) for error in errors if error["type"].startswith("decimal")
+    }
+    for error in errors:
         path = _data_path(error["loc"], data)
         kind = error["type"]
         if kind == "extra_forbidden":
@@ -113,7 +121,9 @@ def translate(
             message = f"'{path[-1]}' is required here"
             position = source.locate(path[:-1])
         else:
-            message = _message(error)
+            if kind == "union_tag_invalid":
+                path = (*path, "type")
+            message = _message(error, accepts_number=path in numeric)
             position = source.locate(path)
         problem = Problem(
             filename,
@@ -122,8 +132,46 @@ def translate(
             dotted(path),
             message,
         )
-        problems.setdefault((problem.key, _family(kind)), problem)
-    return sorted(problems.values(), key=_order)
+        slot = (problem.key, _family(kind))
+        rank = _rank(kind, message)
+        if slot not in problems or rank < problems[slot][0]:
+            problems[slot] = (rank, problem)
+    kept = (problem for _, problem in problems.values())
+    return sorted(_without_misspelled_required(kept), key=_order)
+
+
+def _rank(kind: str, message: str) -> int:
+    """Of a union's failures on one value, keep the one that says most to a person."""
+    if kind == "literal_error" and "did you mean" in message:
+        return 0
+    if kind in (
+        "value_error",
+        "less_than_equal",
+        "greater_than_equal",
+        "less_than",
+        "greater_than",
+    ):
+        return 1
+    if kind == "literal_error":
+        return 2
+    return 3
+
+
+def _without_misspelled_required(problems: Iterable[Problem]) -> list[Problem]:
+    """Drop "'title' is required" when the same mapping has an unknown key 'titel'."""
+    listed = list(problems)
+    misspelled = {
+        problem.key.rsplit(".", 1)[0]
+        + "."
+        + problem.message.split("did you mean '")[1].split("'")[0]
+        for problem in listed
+        if problem.message.startswith("unknown key") and "did you mean '" in problem.message
+    }
+    return [
+        problem
+        for problem in listed
+        if not (problem.message.endswith("is required here") and problem.key in misspelled)
+    ]
 
 
 def _family(kind: str) -> str:
@@ -218,7 +266,7 @@ def _model_in(annotation: Any, node: Any) -> type[BaseModel] | None:
     return candidates[0] if candidates else None
 
 
-def _message(error: Any) -> str:
+def _message(error: Any, *, accepts_number: bool = False) -> str:
     kind: str = error["type"]
     message: str = error["msg"]
     given = error.get("input")
@@ -228,6 +276,8 @@ def _message(error: Any) -> str:
         return f"'{given}' has no UTC offset: write it as RFC 3339 with Z or +hh:mm"
     if kind == "string_pattern_mismatch":
         pattern = error.get("ctx", {}).get("pattern", "")
+        if pattern.startswith("^[A-Z]"):
+            return f"'{given}' must be an uppercase code, e.g. '{str(given).upper()}'"
         if "a-z0-9" in pattern:
             return (
                 f"'{given}' is not a valid id: use lowercase letters, digits, '.', '_' and '-', "
@@ -236,13 +286,19 @@ def _message(error: Any) -> str:
         return f"'{given}' does not have the expected form ({pattern})"
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
-        return f"{given!r} is not valid here; expected {expected}"
+        words = [word.strip(" '") for word in expected.replace(" or ", ",").split(",")]
+        hint = did_you_mean(str(given), words) if isinstance(given, str) else ""
+        alternatives = "a number or " if accepts_number else ""
+        return f"{given!r} is not valid here{hint} (expected {alternatives}{expected})"
     if kind == "enum":
         expected = error.get("ctx", {}).get("expected", "")
         return f"{given!r} is not valid here; expected {expected}"
     if kind == "union_tag_invalid":
-        expected = error.get("ctx", {}).get("expected_tags", "")
-        return f"type {given!r} is not known; expected one of {expected}"
+        context = error.get("ctx", {})
+        expected = context.get("expected_tags", "")
+        tag = context.get("tag", "")
+        words = [word.strip(" '") for word in expected.split(",")]
+        return f"type '{tag}' is not known{did_you_mean(tag, words)}; expected one of {expected}"
     if kind == "union_tag_not_found":
         return "a 'type' key is required here"
     if given is not None and not isinstance(given, dict | list):

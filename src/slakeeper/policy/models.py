@@ -492,7 +492,7 @@ Target = Annotated[
 
 
 class SupportTarget(Model):
-    severity: Identifier = Field(description="Severity id (or alias).")
+    severity: str = Field(description="Severity id, name or alias (e.g. `p0`, `Sev-1`).")
     plans: list[Identifier] = Field(
         default_factory=list, description="Plans it applies to (default: every plan)."
     )
@@ -553,7 +553,9 @@ class Maintenance(Model):
 
 
 class PostIncidentReports(Model):
-    severities: list[Identifier] = Field(min_length=1, description="Severities that need one.")
+    severities: list[str] = Field(
+        min_length=1, description="Severities (id, name or alias) that need one."
+    )
     due_business_days: int = Field(gt=0, description="Due N business days after resolution.")
     calendar: Identifier = Field(description="Calendar the business days are counted in.")
     published_on: str | None = Field(None, description="Where reports are published.")

@@ -67,7 +67,10 @@ def load_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
-        message = f"this is not valid YAML: {exc.problem or exc.context}"
+        detail = exc.problem or exc.context or ""
+        if "'\\t'" in detail:
+            detail = "a tab is used for indentation; YAML needs spaces"
+        message = f"this is not valid YAML: {detail}"
         raise YamlSourceError(Problem(filename, line, column, "", message)) from None
     except yaml.YAMLError as exc:
         raise YamlSourceError(
