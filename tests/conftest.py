@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "policies"
 
 settings.register_profile("ci", deadline=None, print_blob=True)
+# HYPOTHESIS_PROFILE=thorough runs every property on thousands of cases (minutes, not seconds).
+settings.register_profile("thorough", deadline=None, print_blob=True, max_examples=5000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 

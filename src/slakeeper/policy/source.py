@@ -151,15 +151,15 @@ def _scalar(node: yaml.ScalarNode, path: Path, filename: str) -> Any:
         except ValueError:
             return text
     if tag == _FLOAT_TAG:
-        try:
-            number = Decimal(text.replace("_", ""))
-        except InvalidOperation:
-            return text
-        if not number.is_finite():
+        if text.lower().lstrip("+-") in (".inf", ".nan"):
             pos = _position(node)
             raise YamlSourceError(
                 Problem(filename, pos.line, pos.column, _dotted(path), "numbers must be finite")
             )
+        try:
+            number = Decimal(text.replace("_", ""))
+        except InvalidOperation:
+            return text
         return number
     if tag == _TIMESTAMP_TAG:
         return text
