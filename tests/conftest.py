@@ -13,9 +13,15 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "policies"
 
 settings.register_profile("ci", deadline=None, print_blob=True)
-# HYPOTHESIS_PROFILE=thorough runs every property on thousands of cases (minutes, not seconds).
-settings.register_profile("thorough", deadline=None, print_blob=True, max_examples=5000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+#: HYPOTHESIS_SCALE=25 runs every property on 25 times as many cases (thousands each; minutes).
+SCALE = int(os.environ.get("HYPOTHESIS_SCALE", "1"))
+
+
+def scaled(examples: int) -> int:
+    """A property's example count for this run (``HYPOTHESIS_SCALE`` multiplies it)."""
+    return examples * SCALE
 
 
 def slakeeper_command() -> list[str]:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import scaled
 from slakeeper.domain.calendars import (
     Calendar,
     OpenSpan,
@@ -405,10 +406,10 @@ def scenarios(draw: st.DrawFn) -> tuple[Calendar, datetime, IntervalSet]:
 
 
 ORACLE_SETTINGS = settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=scaled(120), deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 FAST_SETTINGS = settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=scaled(300), deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import scaled
 from slakeeper.domain.credits import (
     Band,
     ClaimAfter,
@@ -357,7 +358,7 @@ def test_a_currency_that_is_not_an_iso_code_is_refused() -> None:
         quantize_money(Decimal(1), "usd")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=scaled(200), deadline=None)
 @given(
     st.decimals(
         allow_nan=False, allow_infinity=False, places=6, min_value=-(10**9), max_value=10**9

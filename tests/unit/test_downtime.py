@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import scaled
 from slakeeper.domain.downtime import (
     ComponentRule,
     RegionRule,
@@ -121,7 +122,7 @@ def to_seconds(raw: list[tuple[int, int]]) -> set[int]:
     return {second for s, n in raw for second in range(s, s + n)}
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=scaled(100), deadline=None)
 @given(st.lists(spans, min_size=1, max_size=3), spans, st.sampled_from(list(RegionRule)))
 def test_region_rules_agree_with_counting_seconds(
     regions: list[list[tuple[int, int]]], everywhere: list[tuple[int, int]], rule: RegionRule

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import scaled
 from slakeeper.domain.downtime import ComponentRule, service_downtime
 from slakeeper.domain.exclusions import (
     Exclusion,
@@ -190,7 +191,7 @@ def to_seconds(raw: list[tuple[int, int]]) -> set[int]:
     return {second for s, n in raw for second in range(s, s + n)}
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=scaled(100), deadline=None)
 @given(spans, spans, spans, spans, spans, st.sampled_from(list(ComponentRule)))
 def test_service_exclusions_agree_with_counting_seconds(
     down_a: list[tuple[int, int]],

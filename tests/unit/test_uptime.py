@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import scaled
 from slakeeper.domain.exclusions import ExclusionCategory, Maintenance, applicable_exclusions
 from slakeeper.domain.intervals import Interval, IntervalSet
 from slakeeper.domain.periods import month_period
@@ -220,7 +221,7 @@ def to_seconds(raw: list[tuple[int, int]]) -> set[int]:
     return {second for s, n in raw for second in range(s, s + n)}
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=scaled(200), deadline=None)
 @given(
     measured=spans,
     downtime=spans,
