@@ -7,10 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import scaled
+from slakeeper.domain.claims import ClaimAfter, ClaimWindow, claim_deadline
 from slakeeper.domain.credits import (
     Band,
-    ClaimAfter,
-    ClaimWindow,
     CreditResult,
     CreditTerms,
     DataLossSchedule,
@@ -21,7 +20,6 @@ from slakeeper.domain.credits import (
     TieredSchedule,
     TimePerExcessSchedule,
     check_bands,
-    claim_deadline,
     compute_credit,
 )
 from slakeeper.domain.intervals import IntervalSet

@@ -7,6 +7,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from slakeeper.domain import calendars as dc
+from slakeeper.domain import claims as dcl
 from slakeeper.domain import credits as dk
 from slakeeper.domain.downtime import ComponentRule, RegionRule
 from slakeeper.domain.exclusions import ExclusionCategory
@@ -96,11 +97,11 @@ def credit_terms(plan: pm.Plan) -> dk.CreditTerms:
     )
 
 
-def claim_window(plan: pm.Plan) -> dk.ClaimWindow | None:
+def claim_window(plan: pm.Plan) -> dcl.ClaimWindow | None:
     if plan.credits is None or plan.credits.schedule.type == "none":
         return None
     claim = plan.credits.claim
-    return dk.ClaimWindow(days=claim.window_days, after=dk.ClaimAfter(claim.after.value))
+    return dcl.ClaimWindow(days=claim.window_days, after=dcl.ClaimAfter(claim.after.value))
 
 
 def allowed_downtime(target: Fraction, period_length: timedelta) -> Fraction:

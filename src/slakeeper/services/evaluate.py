@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from slakeeper.domain.credits import CreditResult, FeeBasis, claim_deadline, compute_credit
+from slakeeper.domain.claims import claim_deadline
+from slakeeper.domain.credits import CreditResult, FeeBasis, compute_credit
 from slakeeper.domain.downtime import component_downtime, service_downtime
 from slakeeper.domain.exclusions import (
     Exclusion,

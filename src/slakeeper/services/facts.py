@@ -6,7 +6,6 @@ regions, plans, customers or categories are errors that name the line.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path as FilePath
 from typing import Annotated
 
@@ -154,7 +153,3 @@ def check_facts(facts: Facts, policy: Policy) -> list[tuple[Path, str]]:
     for index, loss in enumerate(facts.data_loss):
         known(("data_loss", index, "customer"), loss.customer, customers, "customer")
     return findings
-
-
-def fee_of(customer: CustomerFact) -> tuple[Decimal | None, Decimal | None]:
-    return customer.monthly_fee, customer.annual_fee
