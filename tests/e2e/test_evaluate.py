@@ -295,3 +295,44 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().count("\n") == 0
     assert "YYYY-MM" in result.stderr
+
+
+SAAS = (EXAMPLES / "generic-saas.yaml").read_text(encoding="utf-8")
+AGENCY = (EXAMPLES / "ai-agency.yaml").read_text(encoding="utf-8")
+
+
+def test_an_annual_fee_in_a_dst_month_with_an_incident_claim_window(tmp_path: Path) -> None:
+    # November 2026 in New York has 30 days and 1 hour (clocks go back on the 1st).
+    facts = (
+        'customers: [{id: big, plan: enterprise, annual_fee: "120000.00"}]\n'
+        "downtime:\n"
+        "  - {component: platform, start: 2026-11-10T15:00:00Z, end: 2026-11-10T16:00:00Z}\n"
+    )
+    row = only(run(tmp_path, SAAS, facts, "2026-11"))
+    assert row["period_start"] == "2026-11-01T04:00:00Z"
+    assert row["period_end"] == "2026-12-01T05:00:00Z"
+    assert row["measured_seconds"] == "2595600"
+    assert row["uptime_percent"] == "99.861304"
+    assert row["target_percent"] == "99.99"
+    assert row["credit"]["percent"] == "25"
+    assert row["credit"]["amount"] == "2500.00"  # a twelfth of the annual fee x 25 %
+    # 30 days after the incident ended (11:00 EST), at the same local time.
+    assert row["claim_deadline"] == "2026-12-10T16:00:00Z"
+
+
+def test_remove_from_period_accounting_and_a_credit_under_the_minimum(tmp_path: Path) -> None:
+    facts = (
+        'customers: [{id: shop, plan: critical, monthly_fee: "800.00"}]\n'
+        "downtime:\n"
+        "  - {component: workflow, start: 2026-11-10T00:00:00Z, end: 2026-11-10T09:00:00Z}\n"
+        "exclusions:\n"
+        "  - {category: third-party, start: 2026-11-10T00:00:00Z, end: 2026-11-10T02:00:00Z,\n"
+        "     reason: Model provider outage}\n"
+    )
+    row = only(run(tmp_path, AGENCY, facts, "2026-11"))
+    assert row["excluded_seconds"] == "7200"
+    assert row["counted_downtime_seconds"] == "25200"
+    assert row["uptime_percent"] == "99.026426"  # (2,588,400 - 25,200) / 2,588,400
+    assert row["credit"]["percent"] == "5"
+    assert row["credit"]["amount"] == "0.00"  # 40.00 is under the 50 minimum
+    assert "minimum" in row["credit"]["reason"]

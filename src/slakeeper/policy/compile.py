@@ -101,6 +101,8 @@ def claim_window(plan: pm.Plan) -> dcl.ClaimWindow | None:
     if plan.credits is None or plan.credits.schedule.type == "none":
         return None
     claim = plan.credits.claim
+    if not claim.required:
+        return None
     return dcl.ClaimWindow(days=claim.window_days, after=dcl.ClaimAfter(claim.after.value))
 
 
