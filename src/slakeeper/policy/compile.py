@@ -50,19 +50,19 @@ def target_ratio(plan: pm.Plan) -> Fraction | None:
 
 
 def region_rule(plan: pm.Plan) -> RegionRule:
-    return RegionRule(plan.uptime.region_rule.value)
+    return plan.uptime.region_rule
 
 
 def component_rule(plan: pm.Plan) -> ComponentRule:
-    return ComponentRule(plan.uptime.component_rule.value)
+    return plan.uptime.component_rule
 
 
 def accounting(plan: pm.Plan) -> Accounting:
-    return Accounting(plan.exclusions.accounting.value)
+    return plan.exclusions.accounting
 
 
 def honoured(plan: pm.Plan) -> frozenset[ExclusionCategory]:
-    return frozenset(ExclusionCategory(category.value) for category in plan.exclusions.honoured)
+    return frozenset(plan.exclusions.honoured)
 
 
 def credit_terms(plan: pm.Plan) -> dk.CreditTerms:
@@ -77,7 +77,7 @@ def credit_terms(plan: pm.Plan) -> dk.CreditTerms:
         case pm.TimePerExcessSchedule() as rule:
             schedule = dk.TimePerExcessSchedule(
                 days_per_hour=Fraction(str(rule.days_per_hour)),
-                rounding=dk.PartialHourRounding(rule.partial_hours.value),
+                rounding=rule.partial_hours,
                 cap_days=None if rule.cap_days is None else Fraction(str(rule.cap_days)),
             )
         case _:
@@ -93,7 +93,7 @@ def credit_terms(plan: pm.Plan) -> dk.CreditTerms:
         data_loss=data_loss,
         cap_percent=credits.cap_percent,
         minimum_amount=credits.minimum_amount,
-        proration=dk.FeeProration(credits.fee_basis.value),
+        proration=credits.fee_basis,
     )
 
 
@@ -103,7 +103,7 @@ def claim_window(plan: pm.Plan) -> dcl.ClaimWindow | None:
     claim = plan.credits.claim
     if not claim.required:
         return None
-    return dcl.ClaimWindow(days=claim.window_days, after=dcl.ClaimAfter(claim.after.value))
+    return dcl.ClaimWindow(days=claim.window_days, after=claim.after)
 
 
 def allowed_downtime(target: Fraction, period_length: timedelta) -> Fraction:

@@ -14,6 +14,12 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from slakeeper.domain.claims import ClaimAfter
+from slakeeper.domain.credits import FeeProration as FeeBasis
+from slakeeper.domain.credits import PartialHourRounding as PartialHours
+from slakeeper.domain.downtime import ComponentRule, RegionRule
+from slakeeper.domain.exclusions import ExclusionCategory
+from slakeeper.domain.uptime import Accounting
 from slakeeper.policy.types import (
     Duration,
     HttpStatus,
@@ -25,6 +31,16 @@ from slakeeper.policy.types import (
     TimeZoneName,
     Weekdays,
 )
+
+__all__ = [
+    "Accounting",
+    "ClaimAfter",
+    "ComponentRule",
+    "ExclusionCategory",
+    "FeeBasis",
+    "PartialHours",
+    "RegionRule",
+]
 
 
 class Model(BaseModel):
@@ -38,16 +54,6 @@ class FailMode(StrEnum):
     FAIL_GRACEFUL = "fail-graceful"
 
 
-class ComponentRule(StrEnum):
-    ANY_OF = "any-of"
-    ALL_OF = "all-of"
-
-
-class RegionRule(StrEnum):
-    ANY_REGION = "any-region"
-    ALL_REGIONS = "all-regions"
-
-
 class ProbeRule(StrEnum):
     ANY = "any"
     MAJORITY = "majority"
@@ -57,36 +63,6 @@ class NoDataRule(StrEnum):
     UP = "up"
     DOWN = "down"
     UNKNOWN = "unknown"
-
-
-class ExclusionCategory(StrEnum):
-    SCHEDULED_MAINTENANCE = "scheduled-maintenance"
-    FORCE_MAJEURE = "force-majeure"
-    CUSTOMER_CAUSED = "customer-caused"
-    THIRD_PARTY = "third-party"
-    BETA = "beta"
-
-
-class Accounting(StrEnum):
-    COUNT_AS_UP = "count-as-up"
-    REMOVE_FROM_PERIOD = "remove-from-period"
-
-
-class PartialHours(StrEnum):
-    UP = "up"
-    DOWN = "down"
-    EXACT = "exact"
-
-
-class FeeBasis(StrEnum):
-    MONTHLY = "monthly"
-    ANNUAL_TWELFTH = "annual-twelfth"
-    ANNUAL_BY_DAYS = "annual-by-days"
-
-
-class ClaimAfter(StrEnum):
-    PERIOD_END = "period-end"
-    INCIDENT = "incident"
 
 
 class SliKind(StrEnum):

@@ -18,7 +18,6 @@ from slakeeper.domain.credits import CreditResult, FeeBasis, compute_credit
 from slakeeper.domain.downtime import component_downtime, service_downtime
 from slakeeper.domain.exclusions import (
     Exclusion,
-    ExclusionCategory,
     ExclusionDecision,
     Maintenance,
     applicable_exclusions,
@@ -180,7 +179,7 @@ def _component_downtime(
 def _exclusions(facts: Facts, period: Period) -> list[Exclusion]:
     return [
         Exclusion(
-            category=ExclusionCategory(fact.category.value),
+            category=fact.category,
             intervals=IntervalSet.single(fact.start, fact.end).clip(period.start, period.end),
             components=frozenset(fact.components) if fact.components else None,
             customer=fact.customer,
