@@ -11,7 +11,7 @@ import sys
 import typer
 
 from slakeeper import __version__
-from slakeeper.cli import calendar, evaluate, policy
+from slakeeper.cli import calendar, evaluate, policy, server
 from slakeeper.cli.common import CliError
 from slakeeper.policy.errors import PolicyError
 
@@ -25,6 +25,11 @@ app = typer.Typer(
 app.add_typer(policy.app, name="policy")
 app.add_typer(calendar.app, name="calendar")
 app.command("evaluate")(evaluate.evaluate_command)
+app.command("serve")(server.serve_command)
+app.add_typer(server.db_app, name="db")
+app.add_typer(server.org_app, name="org")
+app.add_typer(server.key_app, name="key")
+app.add_typer(server.audit_app, name="audit")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,444 @@
+"""The SQL implementation of the store ports (SQLite and PostgreSQL through SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
+
+from slakeeper.adapters.store.tables import (
+    api_keys,
+    audit_log,
+    customers,
+    idempotency_keys,
+    organisations,
+    policy_versions,
+)
+from slakeeper.services.ports import Conflict, StoreUnavailable
+from slakeeper.services.records import (
+    ApiKey,
+    AuditEntry,
+    Customer,
+    Organisation,
+    PolicyVersion,
+    Scope,
+    StoredResponse,
+)
+
+
+class _Repository:
+    def __init__(self, connection: Connection) -> None:
+        self.c = connection
+
+    def _execute(self, statement: Any) -> Any:
+        try:
+            return self.c.execute(statement)
+        except IntegrityError as exc:
+            raise Conflict(str(exc.orig)) from exc
+
+
+class SqlOrganisations(_Repository):
+    def add(self, org: Organisation) -> None:
+        self._execute(
+            insert(organisations).values(
+                id=org.id,
+                slug=org.slug,
+                name=org.name,
+                active_policy_version=org.active_policy_version,
+                audit_head_seq=org.audit_head_seq,
+                audit_head_hash=org.audit_head_hash,
+                created_at=org.created_at,
+            )
+        )
+
+    def get(self, org_id: str) -> Organisation | None:
+        row = self.c.execute(select(organisations).where(organisations.c.id == org_id)).first()
+        return _org(row) if row else None
+
+    def by_slug(self, slug: str) -> Organisation | None:
+        row = self.c.execute(select(organisations).where(organisations.c.slug == slug)).first()
+        return _org(row) if row else None
+
+    def lock(self, org_id: str) -> Organisation:
+        """The organisation row, locked until the transaction ends (serialises its audit)."""
+        statement = select(organisations).where(organisations.c.id == org_id)
+        if self.c.dialect.name == "postgresql":
+            statement = statement.with_for_update()
+        row = self.c.execute(statement).first()
+        if row is None:
+            raise LookupError(org_id)
+        return _org(row)
+
+    def set_active_policy(self, org_id: str, version: int | None) -> None:
+        self.c.execute(
+            update(organisations)
+            .where(organisations.c.id == org_id)
+            .values(active_policy_version=version)
+        )
+
+    def set_audit_head(self, org_id: str, seq: int, head_hash: str) -> None:
+        self.c.execute(
+            update(organisations)
+            .where(organisations.c.id == org_id)
+            .values(audit_head_seq=seq, audit_head_hash=head_hash)
+        )
+
+
+class SqlKeys(_Repository):
+    def add(self, key: ApiKey) -> None:
+        self._execute(
+            insert(api_keys).values(
+                id=key.id,
+                org_id=key.org_id,
+                name=key.name,
+                prefix=key.prefix,
+                key_hash=key.key_hash,
+                scopes=",".join(sorted(scope.value for scope in key.scopes)),
+                customer_id=key.customer_id,
+                created_at=key.created_at,
+                created_by=key.created_by,
+                revoked_at=key.revoked_at,
+                last_used_at=key.last_used_at,
+            )
+        )
+
+    def by_hash(self, key_hash: str) -> ApiKey | None:
+        row = self.c.execute(select(api_keys).where(api_keys.c.key_hash == key_hash)).first()
+        return _key(row) if row else None
+
+    def get(self, org_id: str, key_id: str) -> ApiKey | None:
+        row = self.c.execute(
+            select(api_keys).where(api_keys.c.org_id == org_id, api_keys.c.id == key_id)
+        ).first()
+        return _key(row) if row else None
+
+    def list(self, org_id: str) -> Sequence[ApiKey]:
+        rows = self.c.execute(
+            select(api_keys)
+            .where(api_keys.c.org_id == org_id)
+            .order_by(api_keys.c.created_at, api_keys.c.id)
+        )
+        return [_key(row) for row in rows]
+
+    def revoke(self, org_id: str, key_id: str, at: datetime) -> None:
+        self.c.execute(
+            update(api_keys)
+            .where(api_keys.c.org_id == org_id, api_keys.c.id == key_id)
+            .values(revoked_at=at)
+        )
+
+    def touch(self, key_id: str, at: datetime) -> None:
+        self.c.execute(update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=at))
+
+
+class SqlPolicies(_Repository):
+    def add(self, version: PolicyVersion) -> None:
+        self._execute(
+            insert(policy_versions).values(
+                org_id=version.org_id,
+                version=version.version,
+                name=version.name,
+                sha256=version.sha256,
+                source=version.source,
+                author_key_id=version.author_key_id,
+                created_at=version.created_at,
+            )
+        )
+
+    def get(self, org_id: str, version: int) -> PolicyVersion | None:
+        row = self.c.execute(
+            select(policy_versions).where(
+                policy_versions.c.org_id == org_id, policy_versions.c.version == version
+            )
+        ).first()
+        return _policy(row) if row else None
+
+    def latest_number(self, org_id: str) -> int:
+        rows = self.c.execute(
+            select(policy_versions.c.version)
+            .where(policy_versions.c.org_id == org_id)
+            .order_by(policy_versions.c.version.desc())
+            .limit(1)
+        ).first()
+        return int(rows[0]) if rows else 0
+
+    def list(self, org_id: str, after: int | None, limit: int) -> Sequence[PolicyVersion]:
+        statement = select(policy_versions).where(policy_versions.c.org_id == org_id)
+        if after is not None:
+            statement = statement.where(policy_versions.c.version > after)
+        rows = self.c.execute(statement.order_by(policy_versions.c.version).limit(limit))
+        return [_policy(row) for row in rows]
+
+
+class SqlCustomers(_Repository):
+    def add(self, customer: Customer) -> None:
+        self._execute(insert(customers).values(**_customer_values(customer)))
+
+    def get(self, org_id: str, customer_id: str) -> Customer | None:
+        row = self.c.execute(
+            select(customers).where(customers.c.org_id == org_id, customers.c.id == customer_id)
+        ).first()
+        return _customer(row) if row else None
+
+    def list(self, org_id: str, after: str | None, limit: int) -> Sequence[Customer]:
+        statement = select(customers).where(customers.c.org_id == org_id)
+        if after is not None:
+            statement = statement.where(customers.c.id > after)
+        rows = self.c.execute(statement.order_by(customers.c.id).limit(limit))
+        return [_customer(row) for row in rows]
+
+    def update(self, customer: Customer, expected_version: int) -> bool:
+        values = _customer_values(customer)
+        del values["created_at"]
+        result = self.c.execute(
+            update(customers)
+            .where(
+                customers.c.org_id == customer.org_id,
+                customers.c.id == customer.id,
+                customers.c.version == expected_version,
+            )
+            .values(**values)
+        )
+        return bool(result.rowcount == 1)
+
+
+class SqlAudit(_Repository):
+    def add(self, entry: AuditEntry) -> None:
+        self._execute(
+            insert(audit_log).values(
+                org_id=entry.org_id,
+                seq=entry.seq,
+                at=entry.at,
+                actor=entry.actor,
+                action=entry.action,
+                entity_type=entry.entity_type,
+                entity_id=entry.entity_id,
+                before=entry.before,
+                after=entry.after,
+                prev_hash=entry.prev_hash,
+                hash=entry.hash,
+            )
+        )
+
+    def list(self, org_id: str, after: int | None, limit: int) -> Sequence[AuditEntry]:
+        statement = select(audit_log).where(audit_log.c.org_id == org_id)
+        if after is not None:
+            statement = statement.where(audit_log.c.seq > after)
+        rows = self.c.execute(statement.order_by(audit_log.c.seq).limit(limit))
+        return [_audit(row) for row in rows]
+
+    def all(self, org_id: str) -> Sequence[AuditEntry]:
+        rows = self.c.execute(
+            select(audit_log).where(audit_log.c.org_id == org_id).order_by(audit_log.c.seq)
+        )
+        return [_audit(row) for row in rows]
+
+
+class SqlIdempotency(_Repository):
+    def get(self, scope: str, key: str) -> StoredResponse | None:
+        row = self.c.execute(
+            select(idempotency_keys).where(
+                idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
+            )
+        ).first()
+        if row is None:
+            return None
+        return StoredResponse(
+            request_sha256=row.request_sha256,
+            state=row.state,
+            status_code=row.status_code,
+            content_type=row.content_type,
+            body=row.body,
+        )
+
+    def claim(self, scope: str, key: str, request_sha256: str, at: datetime) -> bool:
+        try:
+            with self.c.begin_nested():
+                self.c.execute(
+                    insert(idempotency_keys).values(
+                        scope=scope,
+                        key=key,
+                        request_sha256=request_sha256,
+                        state="in-flight",
+                        created_at=at,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def finish(self, scope: str, key: str, status_code: int, content_type: str, body: str) -> None:
+        self.c.execute(
+            update(idempotency_keys)
+            .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
+            .values(state="done", status_code=status_code, content_type=content_type, body=body)
+        )
+
+    def release(self, scope: str, key: str) -> None:
+        self.c.execute(
+            idempotency_keys.delete().where(
+                idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
+            )
+        )
+
+
+class SqlUnitOfWork:
+    """One transaction over the store; commits only when ``commit()`` was called."""
+
+    organisations: SqlOrganisations
+    keys: SqlKeys
+    policies: SqlPolicies
+    customers: SqlCustomers
+    audit: SqlAudit
+    idempotency: SqlIdempotency
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+        self._committed = False
+
+    def __enter__(self) -> SqlUnitOfWork:
+        try:
+            self._connection = self._engine.connect()
+            self._transaction = self._connection.begin()
+        except (OperationalError, SAInterfaceError) as exc:
+            if self._connection is not None:
+                self._connection.close()
+            raise StoreUnavailable(str(exc.orig) if exc.orig else str(exc)) from exc
+        connection = self._connection
+        self.organisations = SqlOrganisations(connection)
+        self.keys = SqlKeys(connection)
+        self.policies = SqlPolicies(connection)
+        self.customers = SqlCustomers(connection)
+        self.audit = SqlAudit(connection)
+        self.idempotency = SqlIdempotency(connection)
+        return self
+
+    def commit(self) -> None:
+        self._transaction.commit()
+        self._committed = True
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        assert self._connection is not None
+        try:
+            if not self._committed and self._transaction.is_active:
+                self._transaction.rollback()
+        finally:
+            self._connection.close()
+            self._connection = None
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine)
+
+
+# --------------------------------------------------------------------------- row mapping
+def _org(row: Row[Any]) -> Organisation:
+    return Organisation(
+        id=row.id,
+        slug=row.slug,
+        name=row.name,
+        active_policy_version=row.active_policy_version,
+        audit_head_seq=row.audit_head_seq,
+        audit_head_hash=row.audit_head_hash,
+        created_at=row.created_at,
+    )
+
+
+def _key(row: Row[Any]) -> ApiKey:
+    return ApiKey(
+        id=row.id,
+        org_id=row.org_id,
+        name=row.name,
+        prefix=row.prefix,
+        key_hash=row.key_hash,
+        scopes=frozenset(Scope(scope) for scope in row.scopes.split(",") if scope),
+        customer_id=row.customer_id,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        revoked_at=row.revoked_at,
+        last_used_at=row.last_used_at,
+    )
+
+
+def _policy(row: Row[Any]) -> PolicyVersion:
+    return PolicyVersion(
+        org_id=row.org_id,
+        version=row.version,
+        name=row.name,
+        sha256=row.sha256,
+        source=row.source,
+        author_key_id=row.author_key_id,
+        created_at=row.created_at,
+    )
+
+
+def _customer_values(customer: Customer) -> dict[str, Any]:
+    return {
+        "org_id": customer.org_id,
+        "id": customer.id,
+        "name": customer.name,
+        "plan": customer.plan,
+        "monthly_fee": customer.monthly_fee,
+        "annual_fee": customer.annual_fee,
+        "currency": customer.currency,
+        "billing_period": customer.billing_period,
+        "timezone": customer.timezone,
+        "contract_start": customer.contract_start,
+        "contract_end": customer.contract_end,
+        "overrides": json.dumps(customer.overrides, sort_keys=True),
+        "version": customer.version,
+        "created_at": customer.created_at,
+        "updated_at": customer.updated_at,
+    }
+
+
+def _customer(row: Row[Any]) -> Customer:
+    return Customer(
+        org_id=row.org_id,
+        id=row.id,
+        name=row.name,
+        plan=row.plan,
+        monthly_fee=row.monthly_fee,
+        annual_fee=row.annual_fee,
+        currency=row.currency,
+        billing_period=row.billing_period,
+        timezone=row.timezone,
+        contract_start=row.contract_start,
+        contract_end=row.contract_end,
+        overrides=json.loads(row.overrides),
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _audit(row: Row[Any]) -> AuditEntry:
+    return AuditEntry(
+        org_id=row.org_id,
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
+        before=row.before,
+        after=row.after,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )

@@ -1,0 +1,129 @@
+"""The schema, as SQLAlchemy Core tables. Every tenant-owned row carries ``org_id``.
+
+Changing a table means a new Alembic revision in ``migrations/versions``; the first revision
+creates exactly what is here, and a test checks that the migrated schema matches these tables.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from slakeeper.adapters.store.types import ExactDecimal, UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("active_policy_version", Integer, nullable=True),
+    Column("audit_head_seq", Integer, nullable=False, default=0),
+    Column("audit_head_hash", String(64), nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("org_id", String(36), ForeignKey("organisations.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("scopes", String(200), nullable=False),
+    Column("customer_id", String(64), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(36), nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    Column("last_used_at", UtcDateTime, nullable=True),
+    Index("ix_api_keys_org", "org_id"),
+)
+
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("author_key_id", String(36), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("plan", String(64), nullable=False),
+    Column("monthly_fee", ExactDecimal, nullable=True),
+    Column("annual_fee", ExactDecimal, nullable=True),
+    Column("currency", String(3), nullable=False),
+    Column("billing_period", String(16), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("contract_start", UtcDateTime, nullable=True),
+    Column("contract_end", UtcDateTime, nullable=True),
+    Column("overrides", Text, nullable=False, default="{}"),
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("entity_type", String(64), nullable=False),
+    Column("entity_id", String(200), nullable=False),
+    Column("before", Text, nullable=True),
+    Column("after", Text, nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(64), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_sha256", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("content_type", String(100), nullable=True),
+    Column("body", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+__all__ = [
+    "api_keys",
+    "audit_log",
+    "customers",
+    "idempotency_keys",
+    "metadata",
+    "organisations",
+    "policy_versions",
+]

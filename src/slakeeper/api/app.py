@@ -1,0 +1,35 @@
+"""The FastAPI application: ``create_app(container)``; nothing is built at import time."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from slakeeper import __version__
+from slakeeper.api import problems
+from slakeeper.api.deps import RateLimiter
+from slakeeper.api.middleware import IdempotencyMiddleware, Metrics, MetricsMiddleware
+from slakeeper.api.routes import catalogue, customers, health, policies, tenancy
+from slakeeper.bootstrap import UNAVAILABLE_ERRORS, Container
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(container: Container) -> FastAPI:
+    app = FastAPI(
+        title="slakeeper",
+        version=__version__,
+        description="Run a service level agreement end to end from one policy file.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.container = container
+    app.state.rate_limiter = RateLimiter(container.settings.rate_limit_per_minute)
+    app.state.metrics = Metrics(container)
+    problems.install(app, UNAVAILABLE_ERRORS)
+    app.include_router(health.router)
+    for router in (tenancy.router, policies.router, customers.router, catalogue.router):
+        app.include_router(router, prefix=API_PREFIX)
+    app.add_middleware(IdempotencyMiddleware, container=container)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    return app

@@ -1,0 +1,152 @@
+"""RFC 9457 problem details: every error the API answers is ``application/problem+json``.
+
+Each kind of problem has a stable ``type`` URI (``tag:slakeeper,2026:problem/NAME``) that
+clients can switch on; ``title`` is the same for every instance of a type, ``detail`` explains
+this one, and validation problems list every field in ``errors``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from slakeeper.policy.errors import PolicyError
+from slakeeper.services.errors import (
+    ConflictError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+    ServiceError,
+)
+
+log = logging.getLogger("slakeeper.api")
+
+MEDIA_TYPE = "application/problem+json"
+TYPES: dict[str, tuple[int, str]] = {
+    "unauthorized": (401, "Authentication required"),
+    "forbidden": (403, "Not allowed for this key"),
+    "not-found": (404, "Not found"),
+    "method-not-allowed": (405, "Method not allowed"),
+    "conflict": (409, "Conflict"),
+    "in-flight": (409, "The first request with this Idempotency-Key is still running"),
+    "precondition-failed": (412, "Precondition failed"),
+    "unsupported-media-type": (415, "Unsupported media type"),
+    "validation": (422, "The request is not valid"),
+    "invalid-policy": (422, "The policy is not valid"),
+    "idempotency-key-reused": (422, "Idempotency-Key reused with a different request"),
+    "rate-limited": (429, "Too many requests"),
+    "internal": (500, "Internal error"),
+    "unavailable": (503, "The store is unavailable"),
+    "http": (400, "Bad request"),
+}
+
+
+def type_uri(name: str) -> str:
+    return f"tag:slakeeper,2026:problem/{name}"
+
+
+def problem(
+    name: str,
+    detail: str,
+    *,
+    status: int | None = None,
+    instance: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    default_status, title = TYPES[name]
+    body: dict[str, Any] = {
+        "type": type_uri(name),
+        "title": title,
+        "status": status or default_status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(
+        body, status_code=status or default_status, media_type=MEDIA_TYPE, headers=headers
+    )
+
+
+def install(app: FastAPI, unavailable: tuple[type[Exception], ...]) -> None:
+    """Register the handlers that turn every error into a problem."""
+
+    @app.exception_handler(PolicyError)
+    async def _policy(request: Request, exc: PolicyError) -> JSONResponse:
+        errors = [p.as_dict() for p in exc.problems]
+        first = exc.problems[0]
+        where = f"line {first.line}: " if first.line else ""
+        return problem(
+            "invalid-policy",
+            f"{len(errors)} problem(s); first: {where}{first.key} {first.message}".strip(),
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(ServiceError)
+    async def _service(request: Request, exc: ServiceError) -> JSONResponse:
+        if isinstance(exc, NotFound):
+            return problem("not-found", exc.message, instance=request.url.path)
+        if isinstance(exc, Forbidden):
+            return problem("forbidden", exc.message, instance=request.url.path)
+        if isinstance(exc, ConflictError):
+            return problem("conflict", exc.message, instance=request.url.path)
+        if isinstance(exc, PreconditionFailed):
+            return problem("precondition-failed", exc.message, instance=request.url.path)
+        if isinstance(exc, Invalid):
+            return problem("validation", exc.message, instance=request.url.path, errors=exc.errors)
+        return problem("http", exc.message, instance=request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": ".".join(str(part) for part in error["loc"] if part != "body"),
+                "message": error["msg"],
+            }
+            for error in exc.errors()
+        ]
+        return problem(
+            "validation",
+            f"{len(errors)} field(s) are not valid",
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        names = {401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+                 415: "unsupported-media-type", 429: "rate-limited"}  # fmt: skip
+        name = names.get(exc.status_code, "http")
+        return problem(
+            name,
+            str(exc.detail),
+            status=exc.status_code,
+            instance=request.url.path,
+            headers=dict(exc.headers) if exc.headers else None,
+        )
+
+    for kind in unavailable:
+
+        @app.exception_handler(kind)
+        async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+            log.warning("store unavailable: %s", type(exc).__name__)
+            return problem(
+                "unavailable",
+                "the database cannot be reached; nothing was authenticated or changed",
+                instance=request.url.path,
+                headers={"Retry-After": "5"},
+            )
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return problem("internal", "an unexpected error happened", instance=request.url.path)

@@ -1,0 +1,172 @@
+"""``slakeeper serve | db upgrade | org create | key create | audit verify``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from slakeeper import bootstrap
+from slakeeper.cli.common import CliError
+from slakeeper.config import Settings
+from slakeeper.services import audit, policy_versions, tenancy
+from slakeeper.services.errors import ServiceError
+from slakeeper.services.records import Organisation, Scope
+
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+org_app = typer.Typer(help="Organisations (tenants).", no_args_is_help=True)
+key_app = typer.Typer(help="API keys.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+
+
+def _container(require_migrated: bool = True) -> bootstrap.Container:
+    container = bootstrap.build(Settings())
+    if require_migrated:
+        try:
+            migrated = container.is_migrated()
+        except bootstrap.UNAVAILABLE_ERRORS as exc:
+            raise CliError(f"cannot reach the database: {type(exc).__name__}", 1) from None
+        if not migrated:
+            raise CliError(
+                "the database is not migrated: run `slakeeper db upgrade` first "
+                f"(database: {_safe_url(container.settings.database_url)})",
+                1,
+            )
+    return container
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _org(container: bootstrap.Container, slug: str) -> Organisation:
+    with container.uow() as uow:
+        org = uow.organisations.by_slug(slug)
+    if org is None:
+        raise CliError(f"organisation '{slug}' does not exist (create it: slakeeper org create)")
+    return org
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration the database lacks."""
+    container = _container(require_migrated=False)
+    container.upgrade()
+    typer.echo(f"database at the newest revision ({_safe_url(container.settings.database_url)})")
+
+
+@org_app.command("create")
+def org_create(
+    slug: str = typer.Option(..., "--slug", help="Short id, e.g. acme."),
+    name: str = typer.Option(..., "--name", help="Display name."),
+) -> None:
+    """Create an organisation; prints its first admin key (shown once)."""
+    container = _container()
+    with container.uow() as uow:
+        try:
+            org, issued = tenancy.create_organisation(
+                uow, slug=slug, name=name, actor="cli", now=container.clock.now()
+            )
+        except ServiceError as exc:
+            raise CliError(exc.message, 1) from None
+        uow.commit()
+    typer.echo(f"organisation {org.slug} created ({org.id})")
+    typer.echo(f"admin key (shown once): {issued.secret}")
+
+
+@key_app.command("create")
+def key_create(
+    org: str = typer.Option(..., "--org", help="Organisation slug."),
+    scope: list[Scope] = typer.Option(..., "--scope", help="admin, write, read, ingest, probe."),
+    name: str = typer.Option("cli key", "--name", help="What the key is for."),
+    customer: str | None = typer.Option(
+        None, "--customer", help="Bind a read key to one customer."
+    ),
+) -> None:
+    """Create an API key; prints it once."""
+    container = _container()
+    principal = tenancy.cli_principal(_org(container, org))
+    with container.uow() as uow:
+        try:
+            issued = tenancy.create_key(
+                uow, principal, name=name, scopes=scope, customer_id=customer,
+                now=container.clock.now(),
+            )  # fmt: skip
+        except ServiceError as exc:
+            raise CliError(exc.message, 1) from None
+        uow.commit()
+    typer.echo(issued.secret)
+
+
+@audit_app.command("verify")
+def audit_verify(org: str = typer.Option(..., "--org", help="Organisation slug.")) -> None:
+    """Check the audit log's hash chain: exit 0 when intact, 1 with every break listed."""
+    container = _container()
+    found = _org(container, org)
+    with container.uow() as uow:
+        entries = uow.audit.all(found.id)
+    problems = audit.verify(entries, found.audit_head_seq, found.audit_head_hash)
+    if problems:
+        for problem in problems:
+            typer.echo(f"error: audit entry {problem.seq}: {problem.message}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"audit log of {org} intact: {len(entries)} entries")
+
+
+def serve_command(
+    host: str | None = typer.Option(None, "--host", help="Listen address."),
+    port: int | None = typer.Option(None, "--port", help="Listen port."),
+    demo: bool = typer.Option(
+        False, "--demo", help="Migrate, load the example policies into a demo organisation."
+    ),
+) -> None:
+    """Run the API server (uvicorn)."""
+    import uvicorn
+
+    from slakeeper.api.app import create_app
+
+    settings = Settings()
+    if demo:
+        container = _container(require_migrated=False)
+        container.upgrade()
+        _demo(container, settings)
+    container = _container()
+    app = create_app(container)
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    typer.echo(f"slakeeper listening on http://{bind_host}:{bind_port} (docs: /docs)")
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", access_log=False)
+
+
+def _demo(container: bootstrap.Container, settings: Settings) -> None:
+    """A demo organisation with the example policies (trulayer active) and its customers."""
+    examples = Path("examples/policies")
+    now = container.clock.now()
+    with container.uow() as uow:
+        org = uow.organisations.by_slug("demo")
+        if org is None:
+            org, _ = tenancy.create_organisation(
+                uow, slug="demo", name="Demo organisation", actor="cli", now=now
+            )
+        principal = tenancy.cli_principal(org)
+        if uow.policies.latest_number(org.id) == 0 and examples.is_dir():
+            for path in sorted(examples.glob("*.yaml")):
+                if path.name != "trulayer.yaml":
+                    policy_versions.upload(
+                        uow, principal, path.read_text("utf-8"), activate=False, now=now
+                    )
+            policy_versions.upload(
+                uow, principal, (examples / "trulayer.yaml").read_text("utf-8"), now=now
+            )
+        issued = tenancy.create_key(
+            uow, principal, name="demo admin", scopes=[Scope.ADMIN], customer_id=None, now=now
+        )
+        uow.commit()
+    host = settings.host
+    typer.echo(f"demo organisation ready: http://{host}:{settings.port}/docs")
+    typer.echo(f"admin key (shown once): {issued.secret}")
+    url = f"http://{host}:{settings.port}/api/v1/policies/active"
+    typer.echo(f"try: curl -H 'Authorization: Bearer {issued.secret}' {url}")

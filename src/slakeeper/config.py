@@ -1,0 +1,26 @@
+"""Settings, read from ``SLAKEEPER_*`` environment variables (and nowhere else)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """What an operator can set. Defaults run the embedded server on a SQLite file."""
+
+    model_config = SettingsConfigDict(env_prefix="SLAKEEPER_", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///./slakeeper.db",
+        description="SQLAlchemy URL: sqlite:///PATH (embedded) or postgresql+psycopg://...",
+    )
+    host: str = Field("127.0.0.1", description="Address `slakeeper serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `slakeeper serve` listens on.")
+    rate_limit_per_minute: int = Field(
+        600, ge=1, description="Requests per minute allowed per API key (then 429)."
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        5000, ge=0, description="How long a SQLite writer waits for the lock."
+    )
+    public_url: str | None = Field(None, description="The URL users reach the server at.")

@@ -1,0 +1,143 @@
+"""What the services store and read: plain values, independent of any database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Scope(StrEnum):
+    ADMIN = "admin"
+    WRITE = "write"
+    READ = "read"
+    INGEST = "ingest"
+    PROBE = "probe"
+
+
+#: What each scope also grants: admin can do all a writer can, a writer all a reader can.
+IMPLIED: dict[Scope, frozenset[Scope]] = {
+    Scope.ADMIN: frozenset({Scope.ADMIN, Scope.WRITE, Scope.READ}),
+    Scope.WRITE: frozenset({Scope.WRITE, Scope.READ}),
+    Scope.READ: frozenset({Scope.READ}),
+    Scope.INGEST: frozenset({Scope.INGEST}),
+    Scope.PROBE: frozenset({Scope.PROBE}),
+}
+
+
+def iso(value: datetime | None) -> str | None:
+    """An instant as RFC 3339 UTC text with a ``Z`` (how every answer prints one)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Organisation:
+    id: str
+    slug: str
+    name: str
+    active_policy_version: int | None
+    audit_head_seq: int
+    audit_head_hash: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    org_id: str
+    name: str
+    prefix: str
+    key_hash: str
+    scopes: frozenset[Scope]
+    customer_id: str | None
+    created_at: datetime
+    created_by: str | None = None
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+    @property
+    def granted(self) -> frozenset[Scope]:
+        out: set[Scope] = set()
+        for scope in self.scopes:
+            out |= IMPLIED[scope]
+        return frozenset(out)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a key of one organisation (maybe bound to one customer), or the CLI."""
+
+    org_id: str
+    actor: str
+    scopes: frozenset[Scope]
+    key_id: str | None = None
+    customer_id: str | None = None
+
+    def allows(self, scope: Scope) -> bool:
+        return scope in self.scopes
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    org_id: str
+    version: int
+    name: str
+    sha256: str
+    source: str
+    author_key_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Customer:
+    org_id: str
+    id: str
+    name: str
+    plan: str
+    monthly_fee: Decimal | None
+    annual_fee: Decimal | None
+    currency: str
+    billing_period: str
+    timezone: str
+    contract_start: datetime | None
+    contract_end: datetime | None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    version: int = 1
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    org_id: str
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    before: str | None
+    after: str | None
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    request_sha256: str
+    state: str  # "in-flight" or "done"
+    status_code: int | None
+    content_type: str | None
+    body: str | None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
