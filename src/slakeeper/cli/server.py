@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -9,9 +10,11 @@ import typer
 from slakeeper import bootstrap
 from slakeeper.cli.common import CliError
 from slakeeper.config import Settings
-from slakeeper.services import audit, policy_versions, tenancy
+from slakeeper.services import audit, customers, policy_versions, tenancy
 from slakeeper.services.errors import ServiceError
-from slakeeper.services.records import Organisation, Scope
+from slakeeper.services.facts import load_facts
+from slakeeper.services.ports import UnitOfWork
+from slakeeper.services.records import Customer, Organisation, Principal, Scope
 
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations (tenants).", no_args_is_help=True)
@@ -129,19 +132,42 @@ def serve_command(
     from slakeeper.api.app import create_app
 
     settings = Settings()
+    bind_host = host or settings.host
+    bind_port = port or settings.port
     if demo:
         container = _container(require_migrated=False)
         container.upgrade()
-        _demo(container, settings)
+        _demo(container, f"http://{bind_host}:{bind_port}")
     container = _container()
     app = create_app(container)
-    bind_host = host or settings.host
-    bind_port = port or settings.port
     typer.echo(f"slakeeper listening on http://{bind_host}:{bind_port} (docs: /docs)")
     uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", access_log=False)
 
 
-def _demo(container: bootstrap.Container, settings: Settings) -> None:
+def _demo_customers(uow: UnitOfWork, principal: Principal, now: datetime) -> None:
+    """The customers of the example October 2026 facts, on the active (trulayer) policy."""
+    facts_file = Path("examples/facts/trulayer-2026-10.yaml")
+    if not facts_file.is_file():
+        return
+    policy = policy_versions.active_policy(uow, principal.org_id)
+    for fact in load_facts(facts_file, policy).customers:
+        customer = Customer(
+            org_id=principal.org_id,
+            id=fact.id,
+            name=fact.id.title(),
+            plan=fact.plan,
+            monthly_fee=fact.monthly_fee,
+            annual_fee=fact.annual_fee,
+            currency=fact.currency or policy.metadata.currency,
+            billing_period="monthly",
+            timezone=fact.timezone or policy.metadata.timezone,
+            contract_start=fact.start,
+            contract_end=fact.end,
+        )
+        customers.create(uow, principal, customer, now)
+
+
+def _demo(container: bootstrap.Container, base_url: str) -> None:
     """A demo organisation with the example policies (trulayer active) and its customers."""
     examples = Path("examples/policies")
     now = container.clock.now()
@@ -161,12 +187,12 @@ def _demo(container: bootstrap.Container, settings: Settings) -> None:
             policy_versions.upload(
                 uow, principal, (examples / "trulayer.yaml").read_text("utf-8"), now=now
             )
+            _demo_customers(uow, principal, now)
         issued = tenancy.create_key(
             uow, principal, name="demo admin", scopes=[Scope.ADMIN], customer_id=None, now=now
         )
         uow.commit()
-    host = settings.host
-    typer.echo(f"demo organisation ready: http://{host}:{settings.port}/docs")
+    typer.echo(f"demo organisation ready: {base_url}/docs")
     typer.echo(f"admin key (shown once): {issued.secret}")
-    url = f"http://{host}:{settings.port}/api/v1/policies/active"
+    url = f"{base_url}/api/v1/customers"
     typer.echo(f"try: curl -H 'Authorization: Bearer {issued.secret}' {url}")
