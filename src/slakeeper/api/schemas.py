@@ -154,6 +154,9 @@ def decode_cursor(cursor: str | None) -> str | None:
         return None
     padded = cursor + "=" * (-len(cursor) % 4)
     try:
-        return base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
+        value = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
+        if not value:
+            raise ValueError("empty cursor")
+        return value.decode("utf-8")
+    except (ValueError, UnicodeError):
         raise ValueError("the cursor is not one this API gave out") from None
