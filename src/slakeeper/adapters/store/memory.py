@@ -1,0 +1,240 @@
+"""An in-memory store with the same ports as the SQL one, for unit tests of the services.
+
+A unit of work copies the state when it begins and publishes its copy on commit (under a lock),
+so an abandoned unit of work changes nothing, as with a database transaction.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import TracebackType
+
+from slakeeper.services.ports import Conflict
+from slakeeper.services.records import (
+    ApiKey,
+    AuditEntry,
+    Customer,
+    Organisation,
+    PolicyVersion,
+    StoredResponse,
+)
+
+
+@dataclass
+class _State:
+    organisations: dict[str, Organisation] = field(default_factory=dict)
+    keys: dict[str, ApiKey] = field(default_factory=dict)
+    policies: dict[tuple[str, int], PolicyVersion] = field(default_factory=dict)
+    customers: dict[tuple[str, str], Customer] = field(default_factory=dict)
+    audit: dict[tuple[str, int], AuditEntry] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], StoredResponse] = field(default_factory=dict)
+
+
+class _Organisations:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def add(self, org: Organisation) -> None:
+        if org.id in self.s.organisations or self.by_slug(org.slug):
+            raise Conflict(f"organisation {org.slug}")
+        self.s.organisations[org.id] = org
+
+    def get(self, org_id: str) -> Organisation | None:
+        return self.s.organisations.get(org_id)
+
+    def by_slug(self, slug: str) -> Organisation | None:
+        return next((o for o in self.s.organisations.values() if o.slug == slug), None)
+
+    def lock(self, org_id: str) -> Organisation:
+        org = self.get(org_id)
+        if org is None:
+            raise LookupError(org_id)
+        return org
+
+    def set_active_policy(self, org_id: str, version: int | None) -> None:
+        org = self.lock(org_id)
+        self.s.organisations[org_id] = replace(org, active_policy_version=version)
+
+    def set_audit_head(self, org_id: str, seq: int, head_hash: str) -> None:
+        org = self.lock(org_id)
+        self.s.organisations[org_id] = replace(org, audit_head_seq=seq, audit_head_hash=head_hash)
+
+
+class _Keys:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def add(self, key: ApiKey) -> None:
+        if any(k.key_hash == key.key_hash for k in self.s.keys.values()):
+            raise Conflict("key hash")
+        self.s.keys[key.id] = key
+
+    def by_hash(self, key_hash: str) -> ApiKey | None:
+        return next((k for k in self.s.keys.values() if k.key_hash == key_hash), None)
+
+    def get(self, org_id: str, key_id: str) -> ApiKey | None:
+        key = self.s.keys.get(key_id)
+        return key if key is not None and key.org_id == org_id else None
+
+    def list(self, org_id: str) -> Sequence[ApiKey]:
+        keys = [k for k in self.s.keys.values() if k.org_id == org_id]
+        return sorted(keys, key=lambda k: (k.created_at, k.id))
+
+    def revoke(self, org_id: str, key_id: str, at: datetime) -> None:
+        key = self.get(org_id, key_id)
+        if key is not None:
+            self.s.keys[key_id] = replace(key, revoked_at=at)
+
+    def touch(self, key_id: str, at: datetime) -> None:
+        key = self.s.keys.get(key_id)
+        if key is not None:
+            self.s.keys[key_id] = replace(key, last_used_at=at)
+
+
+class _Policies:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def add(self, version: PolicyVersion) -> None:
+        slot = (version.org_id, version.version)
+        if slot in self.s.policies:
+            raise Conflict(f"policy version {version.version}")
+        self.s.policies[slot] = version
+
+    def get(self, org_id: str, version: int) -> PolicyVersion | None:
+        return self.s.policies.get((org_id, version))
+
+    def latest_number(self, org_id: str) -> int:
+        return max((v for o, v in self.s.policies if o == org_id), default=0)
+
+    def list(self, org_id: str, after: int | None, limit: int) -> Sequence[PolicyVersion]:
+        found = sorted(
+            (p for (o, v), p in self.s.policies.items() if o == org_id and v > (after or 0)),
+            key=lambda p: p.version,
+        )
+        return found[:limit]
+
+
+class _Customers:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def add(self, customer: Customer) -> None:
+        slot = (customer.org_id, customer.id)
+        if slot in self.s.customers:
+            raise Conflict(f"customer {customer.id}")
+        self.s.customers[slot] = customer
+
+    def get(self, org_id: str, customer_id: str) -> Customer | None:
+        return self.s.customers.get((org_id, customer_id))
+
+    def list(self, org_id: str, after: str | None, limit: int) -> Sequence[Customer]:
+        found = sorted(
+            (c for (o, i), c in self.s.customers.items() if o == org_id and i > (after or "")),
+            key=lambda c: c.id,
+        )
+        return found[:limit]
+
+    def update(self, customer: Customer, expected_version: int) -> bool:
+        current = self.get(customer.org_id, customer.id)
+        if current is None or current.version != expected_version:
+            return False
+        self.s.customers[(customer.org_id, customer.id)] = replace(
+            customer, created_at=current.created_at
+        )
+        return True
+
+
+class _Audit:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def add(self, entry: AuditEntry) -> None:
+        slot = (entry.org_id, entry.seq)
+        if slot in self.s.audit:
+            raise Conflict(f"audit entry {entry.seq}")
+        self.s.audit[slot] = entry
+
+    def list(self, org_id: str, after: int | None, limit: int) -> Sequence[AuditEntry]:
+        return [e for e in self.all(org_id) if e.seq > (after or 0)][:limit]
+
+    def all(self, org_id: str) -> Sequence[AuditEntry]:
+        return sorted((e for (o, _), e in self.s.audit.items() if o == org_id), key=lambda e: e.seq)
+
+
+class _Idempotency:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def get(self, scope: str, key: str) -> StoredResponse | None:
+        return self.s.idempotency.get((scope, key))
+
+    def claim(self, scope: str, key: str, request_sha256: str, at: datetime) -> bool:
+        if (scope, key) in self.s.idempotency:
+            return False
+        self.s.idempotency[(scope, key)] = StoredResponse(
+            request_sha256, "in-flight", None, None, None
+        )
+        return True
+
+    def finish(self, scope: str, key: str, status_code: int, content_type: str, body: str) -> None:
+        stored = self.s.idempotency[(scope, key)]
+        self.s.idempotency[(scope, key)] = replace(
+            stored, state="done", status_code=status_code, content_type=content_type, body=body
+        )
+
+    def release(self, scope: str, key: str) -> None:
+        self.s.idempotency.pop((scope, key), None)
+
+
+class MemoryUnitOfWork:
+    organisations: _Organisations
+    keys: _Keys
+    policies: _Policies
+    customers: _Customers
+    audit: _Audit
+    idempotency: _Idempotency
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self._committed = False
+
+    def __enter__(self) -> MemoryUnitOfWork:
+        self._store.lock.acquire()
+        self._state = copy.copy(self._store.state)
+        for name in ("organisations", "keys", "policies", "customers", "audit", "idempotency"):
+            setattr(self._state, name, dict(getattr(self._store.state, name)))
+        self.organisations = _Organisations(self._state)
+        self.keys = _Keys(self._state)
+        self.policies = _Policies(self._state)
+        self.customers = _Customers(self._state)
+        self.audit = _Audit(self._state)
+        self.idempotency = _Idempotency(self._state)
+        return self
+
+    def commit(self) -> None:
+        self._store.state = self._state
+        self._committed = True
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._store.lock.release()
+
+
+class MemoryStore:
+    """The fake's shared state; ``MemoryStore()`` is also the unit-of-work factory."""
+
+    def __init__(self) -> None:
+        self.state = _State()
+        self.lock = threading.RLock()
+
+    def __call__(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self)
