@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from slakeeper.domain.claims import ClaimAfter
 from slakeeper.domain.credits import FeeProration as FeeBasis
@@ -558,6 +558,33 @@ class Review(Model):
     questions: list[str] = Field(default_factory=list, description="What the review looks at.")
 
 
+# --------------------------------------------------------------------------- lint settings
+def _has_words(text: str) -> str:
+    if not text.strip():
+        raise ValueError("a silence needs a reason: say why the finding is deliberate")
+    return text
+
+
+class Silence(Model):
+    code: Annotated[str, Field(pattern=r"^SLA[0-9]{3}$")] = Field(
+        description="The finding's code, e.g. `SLA005` (see `docs/lint.md`)."
+    )
+    key: Annotated[str, Field(min_length=1)] = Field(
+        description="The key path the finding concerns, as `slakeeper policy lint` prints it "
+        "(e.g. `support.targets[0].resolution`); it also silences the keys under it."
+    )
+    reason: Annotated[str, Field(min_length=1), AfterValidator(_has_words)] = Field(
+        description="Why the finding is deliberate (required)."
+    )
+
+
+class LintSettings(Model):
+    silence: list[Silence] = Field(
+        default_factory=list,
+        description="Findings of `slakeeper policy lint` silenced on purpose, each with a reason.",
+    )
+
+
 # --------------------------------------------------------------------------- the document
 class Policy(Model):
     api_version: Literal["slakeeper/v1"] = Field(
@@ -585,6 +612,9 @@ class Policy(Model):
         default_factory=list, description="What the customer must do."
     )
     review: Review | None = Field(None, description="How the SLA itself is reviewed.")
+    lint: LintSettings = Field(
+        default_factory=LintSettings, description="Settings of `slakeeper policy lint`."
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
 
