@@ -336,3 +336,39 @@ def test_remove_from_period_accounting_and_a_credit_under_the_minimum(tmp_path: 
     assert row["credit"]["percent"] == "5"
     assert row["credit"]["amount"] == "0.00"  # 40.00 is under the 50 minimum
     assert "minimum" in row["credit"]["reason"]
+
+
+def test_a_customer_with_contract_overrides_is_judged_by_its_own_terms(tmp_path: Path) -> None:
+    overrides = ROOT / "tests" / "fixtures" / "overrides"
+    source = next(overrides.glob("*.yaml"))
+    (tmp_path / "acme-contract.yaml").write_text(source.read_text(encoding="utf-8"))
+    facts = (
+        "customers:\n"
+        '  - {id: acme, plan: enterprise, annual_fee: "120000.00", overrides: acme-contract.yaml}\n'
+        '  - {id: plain, plan: enterprise, annual_fee: "120000.00"}\n'
+        "downtime:\n"
+        "  - {component: platform, start: 2026-11-10T15:00:00Z, end: 2026-11-10T16:00:00Z}\n"
+    )
+    rows = {row["id"]: row for row in run_with_overrides(tmp_path, SAAS, facts, "2026-11")}
+    acme, plain = rows["acme"], rows["plain"]
+    assert acme["uptime_percent"] == plain["uptime_percent"] == "99.861304"
+    assert (acme["target_percent"], plain["target_percent"]) == ("99.95", "99.99")
+    assert acme["credit"]["percent"] == plain["credit"]["percent"] == "25"
+    # The contract's claim window is 45 days after the period, the plan's 30 after the incident.
+    assert acme["claim_deadline"] == "2027-01-15T05:00:00Z"
+    assert plain["claim_deadline"] == "2026-12-10T16:00:00Z"
+    assert acme["overrides"] == {"customer": "Acme Corp", "contract": "Order form 2026-014"}
+    assert plain["overrides"] is None
+
+
+def run_with_overrides(
+    tmp_path: Path, policy_text: str, facts_text: str, period: str
+) -> list[dict[str, Any]]:
+    from slakeeper.services.facts import load_customer_overrides
+
+    loaded = load_policy_text(policy_text, "policy.yaml")
+    facts_file = tmp_path / "facts.yaml"
+    facts_file.write_text(facts_text, encoding="utf-8")
+    facts = load_facts(facts_file, loaded.policy)
+    contracts = load_customer_overrides(facts, facts_file, loaded.policy)
+    return as_json(evaluate(loaded, facts, period, None, contracts))["customers"]  # type: ignore[return-value]

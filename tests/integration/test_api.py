@@ -367,3 +367,18 @@ def test_the_cli_key_is_an_admin_of_its_organisation(server: Server) -> None:
         org = uow.organisations.by_slug("acme")
     assert org is not None
     assert tenancy.cli_principal(org).allows(Scope.ADMIN)
+
+
+def test_customer_overrides_are_validated_against_the_plan(server: Server) -> None:
+    server.upload()
+    body = {"id": "big", "name": "Big", "plan": "pro", "monthly_fee": "10.00"}
+    bad = {**body, "overrides": {"uptime_target": 99.95, "support_hours": "nights"}}
+    problem = assert_problem(
+        server.client.post("/api/v1/customers", json=bad, headers=server.auth()), 422, "validation"
+    )
+    assert problem["errors"][0]["field"] == "overrides.support_hours"
+    assert "unknown calendar 'nights'" in problem["errors"][0]["message"]
+    good = {**body, "overrides": {"uptime_target": "99.95", "contract": "Order form 7"}}
+    created = server.client.post("/api/v1/customers", json=good, headers=server.auth())
+    assert created.status_code == 201, created.text
+    assert created.json()["overrides"]["uptime_target"] == "99.95"

@@ -13,7 +13,7 @@ from rich.table import Table
 from slakeeper.cli.common import CliError, load
 from slakeeper.services.evaluate import as_json, evaluate
 from slakeeper.services.explain import human_seconds
-from slakeeper.services.facts import load_facts
+from slakeeper.services.facts import load_customer_overrides, load_facts
 
 
 def evaluate_command(
@@ -28,8 +28,9 @@ def evaluate_command(
         raise CliError(f"--format '{output}' is not valid: use table or json")
     loaded = load(policy)
     known_facts = load_facts(facts, loaded.policy)
+    contracts = load_customer_overrides(known_facts, facts, loaded.policy)
     try:
-        result = evaluate(loaded, known_facts, period, customer)
+        result = evaluate(loaded, known_facts, period, customer, contracts)
     except (LookupError, ValueError) as exc:
         raise CliError(str(exc).strip("'\"")) from None
     document = as_json(result)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from slakeeper.domain.credits import check_bands
 from slakeeper.policy import models as pm
@@ -234,3 +234,32 @@ def _targets(
         for change in changes
     ]
     return out
+
+
+def overrides_from_mapping(
+    data: dict[str, object], policy: pm.Policy, plan_id: str, customer: str, where: str
+) -> CustomerOverrides:
+    """Overrides given as a mapping (e.g. a customer's ``overrides`` in the API), validated like
+    a file: ``apiVersion``, ``kind``, ``customer`` and ``plan`` may be left out."""
+    document = {
+        "apiVersion": "slakeeper/v1",
+        "kind": "CustomerOverrides",
+        "customer": customer,
+        "plan": plan_id,
+        **data,
+    }
+    try:
+        overrides = CustomerOverrides.model_validate(document)
+    except ValidationError as exc:
+        raise PolicyError(
+            [
+                Problem(where, None, None, dotted(tuple(error["loc"])), error["msg"])
+                for error in exc.errors(include_url=False)
+            ]
+        ) from None
+    findings = check_overrides(overrides, policy, plan_id)
+    if findings:
+        raise PolicyError(
+            [Problem(where, None, None, dotted(path), message) for path, message in findings]
+        )
+    return overrides

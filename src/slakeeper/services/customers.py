@@ -7,7 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from slakeeper.policy.errors import did_you_mean, one_of
+from slakeeper.policy.errors import PolicyError, did_you_mean, one_of
+from slakeeper.policy.overrides import overrides_from_mapping
 from slakeeper.services import audit
 from slakeeper.services.errors import (
     ConflictError,
@@ -63,6 +64,16 @@ def _check(uow: UnitOfWork, customer: Customer) -> None:
         and customer.contract_end <= customer.contract_start
     ):
         errors.append({"field": "contract_end", "message": "the contract ends before it starts"})
+    if customer.overrides and customer.plan in plans:
+        try:
+            overrides_from_mapping(
+                customer.overrides, policy, customer.plan, customer.name, "overrides"
+            )
+        except PolicyError as exc:
+            errors += [
+                {"field": f"overrides.{p.key}".rstrip("."), "message": p.message}
+                for p in exc.problems
+            ]
     if errors:
         raise Invalid("the customer does not fit the active policy", errors)
 

@@ -7,7 +7,7 @@ This is the stable contract behind ``slakeeper evaluate``; the JSON shape built 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -30,6 +30,7 @@ from slakeeper.domain.uptime import UptimeResult, compute_uptime
 from slakeeper.policy import compile as pc
 from slakeeper.policy.loader import LoadedPolicy
 from slakeeper.policy.models import Plan, Policy
+from slakeeper.policy.overrides import CustomerOverrides, apply_overrides
 from slakeeper.services.facts import CustomerFact, Facts
 
 MIN_DECIMALS = 6
@@ -56,6 +57,7 @@ class CustomerEvaluation:
     ignored: tuple[IgnoredExclusion, ...]
     decimals: int
     currency: str
+    overrides: CustomerOverrides | None = None
 
 
 @dataclass(frozen=True)
@@ -67,22 +69,41 @@ class Evaluation:
 
 
 def evaluate(
-    loaded: LoadedPolicy, facts: Facts, period_label: str, customer_id: str | None = None
+    loaded: LoadedPolicy,
+    facts: Facts,
+    period_label: str,
+    customer_id: str | None = None,
+    overrides: Mapping[str, CustomerOverrides] | None = None,
 ) -> Evaluation:
-    """Evaluate every customer of ``facts`` (or only ``customer_id``) for ``period_label``."""
+    """Evaluate every customer of ``facts`` (or only ``customer_id``) for ``period_label``;
+    a customer with contract ``overrides`` is judged by the plan as they change it."""
     policy = loaded.policy
     customers = [c for c in facts.customers if customer_id is None or c.id == customer_id]
     if not customers:
         known = ", ".join(c.id for c in facts.customers)
         raise LookupError(f"customer '{customer_id}' is not in the facts (known: {known})")
+    contracts = overrides or {}
     results = tuple(
-        evaluate_customer(policy, facts, customer, period_label) for customer in customers
+        evaluate_customer(
+            apply_overrides(policy, customer.plan, contracts[customer.id])
+            if customer.id in contracts
+            else policy,
+            facts,
+            customer,
+            period_label,
+            contracts.get(customer.id),
+        )
+        for customer in customers
     )
     return Evaluation(period_label, policy.metadata.name, loaded.sha256, results)
 
 
 def evaluate_customer(
-    policy: Policy, facts: Facts, customer: CustomerFact, period_label: str
+    policy: Policy,
+    facts: Facts,
+    customer: CustomerFact,
+    period_label: str,
+    overrides: CustomerOverrides | None = None,
 ) -> CustomerEvaluation:
     plan = policy.plan(customer.plan)
     timezone = customer.timezone or policy.metadata.timezone
@@ -145,6 +166,7 @@ def evaluate_customer(
         ignored=_ignored(decision),
         decimals=max(MIN_DECIMALS, plan.uptime.decimals),
         currency=currency,
+        overrides=overrides,
     )
 
 
@@ -270,6 +292,9 @@ def _customer_json(result: CustomerEvaluation) -> dict[str, object]:
             "reason": credit.reason,
         },
         "termination_right": credit.termination_right,
+        "overrides": None
+        if result.overrides is None
+        else {"customer": result.overrides.customer, "contract": result.overrides.contract},
         "claim_deadline": instant(result.claim_deadline),
         "exclusions": [
             {

@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from slakeeper.policy.errors import PolicyError, Problem, did_you_mean, one_of
 from slakeeper.policy.loader import validate_document
 from slakeeper.policy.models import ExclusionCategory, Policy
+from slakeeper.policy.overrides import CustomerOverrides, load_overrides_file
 from slakeeper.policy.types import Identifier, Money, TimeZoneName
 
 Path = tuple[str | int, ...]
@@ -45,6 +46,7 @@ class CustomerFact(_Fact):
     timezone: TimeZoneName | None = None
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None
+    overrides: str | None = None  # a CustomerOverrides file, relative to the facts file
 
     @model_validator(mode="after")
     def _contract(self) -> CustomerFact:
@@ -102,6 +104,19 @@ def load_facts(path: str | FilePath, policy: Policy) -> Facts:
     return validate_document(
         text, str(path), Facts, checks=lambda facts: check_facts(facts, policy)
     )
+
+
+def load_customer_overrides(
+    facts: Facts, facts_path: str | FilePath, policy: Policy
+) -> dict[str, CustomerOverrides]:
+    """Each customer's contract overrides (files named relative to the facts file)."""
+    base = FilePath(facts_path).parent
+    found: dict[str, CustomerOverrides] = {}
+    for customer in facts.customers:
+        if customer.overrides is not None:
+            path = base / customer.overrides
+            found[customer.id] = load_overrides_file(path, policy, customer.plan).overrides
+    return found
 
 
 def check_facts(facts: Facts, policy: Policy) -> list[tuple[Path, str]]:
