@@ -66,10 +66,15 @@ class SqlOrganisations(_Repository):
         return _org(row) if row else None
 
     def lock(self, org_id: str) -> Organisation:
-        """The organisation row, locked until the transaction ends (serialises its audit)."""
+        """The organisation row, locked until the transaction ends (serialises its audit).
+
+        ``FOR NO KEY UPDATE``: inserting a row that references the organisation takes
+        ``FOR KEY SHARE`` on it, which a plain ``FOR UPDATE`` would wait for, so two
+        transactions that each inserted such a row would deadlock.
+        """
         statement = select(organisations).where(organisations.c.id == org_id)
         if self.c.dialect.name == "postgresql":
-            statement = statement.with_for_update()
+            statement = statement.with_for_update(key_share=True)
         row = self.c.execute(statement).first()
         if row is None:
             raise LookupError(org_id)
