@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
 
 from slakeeper.adapters.store import migrate
 from slakeeper.adapters.store.engine import make_engine
@@ -20,12 +26,31 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-#: Errors that mean "the store is unreachable": requests fail closed with 503 on these.
+#: Errors raised by the store. :func:`store_failure` says what each means for a request.
+STORE_ERRORS: tuple[type[Exception], ...] = (StoreUnavailable, DBAPIError)
+#: The store is unreachable: requests fail closed with 503 (readiness checks catch these).
 UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     StoreUnavailable,
     OperationalError,
-    DBAPIError,
+    InterfaceError,
 )
+
+#: SQLSTATEs of a transaction that lost a race and may simply be retried.
+_RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+def store_failure(exc: Exception) -> str:
+    """``conflict`` (a lost race: retry), ``invalid`` (a value the store refuses), or
+    ``unavailable`` (anything else: the store cannot be trusted to answer; fail closed)."""
+    if isinstance(exc, IntegrityError):
+        return "conflict"
+    if isinstance(exc, DBAPIError):
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if sqlstate in _RETRYABLE_SQLSTATES:
+            return "conflict"
+        if isinstance(exc, DataError):
+            return "invalid"
+    return "unavailable"
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from slakeeper import __version__
@@ -9,7 +11,8 @@ from slakeeper.api import problems
 from slakeeper.api.deps import RateLimiter
 from slakeeper.api.middleware import IdempotencyMiddleware, Metrics, MetricsMiddleware
 from slakeeper.api.routes import catalogue, customers, health, policies, tenancy
-from slakeeper.bootstrap import UNAVAILABLE_ERRORS, Container
+from slakeeper.api.schemas import ProblemDetails
+from slakeeper.bootstrap import STORE_ERRORS, Container, store_failure
 
 API_PREFIX = "/api/v1"
 
@@ -26,10 +29,26 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     app.state.rate_limiter = RateLimiter(container.settings.rate_limit_per_minute)
     app.state.metrics = Metrics(container)
-    problems.install(app, UNAVAILABLE_ERRORS)
+    problems.install(app, STORE_ERRORS, store_failure)
     app.include_router(health.router)
     for router in (tenancy.router, policies.router, customers.router, catalogue.router):
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=problems.ERROR_RESPONSES)
+    _publish_problem_schema(app)
     app.add_middleware(IdempotencyMiddleware, container=container)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app
+
+
+def _publish_problem_schema(app: FastAPI) -> None:
+    """Add ``ProblemDetails`` to the document's schemas, which the error answers refer to."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            schemas["ProblemDetails"] = ProblemDetails.model_json_schema()
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -8,6 +8,8 @@ this one, and validation problems list every field in ``errors``.
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -76,7 +78,44 @@ def problem(
     )
 
 
-def install(app: FastAPI, unavailable: tuple[type[Exception], ...]) -> None:
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (RFC 9110: all of them)."""
+    document = request.app.openapi()
+    methods: set[str] = set()
+    for template, operations in document.get("paths", {}).items():
+        pattern = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, request.url.path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)
+
+
+#: The error answers every authenticated route may give, for the OpenAPI document.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": description,
+        "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+    }
+    for status, description in (
+        (400, "Bad request (e.g. a cursor or If-Match this API did not give out)"),
+        (401, "No key, or an unknown or revoked key"),
+        (403, "The key lacks the scope, or is bound to a customer"),
+        (404, "Not found in this organisation"),
+        (409, "Conflict: a unique id is taken, a version moved on, or an idempotent replay"),
+        (412, "If-Match names a version that is not the current one"),
+        (413, "The request body is too large"),
+        (415, "Unsupported media type"),
+        (422, "The request is not valid: every problem is listed"),
+        (429, "Too many requests for this key (see Retry-After)"),
+        (503, "The database cannot be reached: nothing was authenticated"),
+    )
+}
+
+
+def install(
+    app: FastAPI,
+    store_errors: tuple[type[Exception], ...],
+    classify: Callable[[Exception], str],
+) -> None:
     """Register the handlers that turn every error into a problem."""
 
     @app.exception_handler(PolicyError)
@@ -126,18 +165,35 @@ def install(app: FastAPI, unavailable: tuple[type[Exception], ...]) -> None:
         names = {401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
                  415: "unsupported-media-type", 429: "rate-limited"}  # fmt: skip
         name = names.get(exc.status_code, "http")
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return problem(
             name,
             str(exc.detail),
             status=exc.status_code,
             instance=request.url.path,
-            headers=dict(exc.headers) if exc.headers else None,
+            headers=headers or None,
         )
 
-    for kind in unavailable:
+    for kind in store_errors:
 
         @app.exception_handler(kind)
-        async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        async def _store(request: Request, exc: Exception) -> JSONResponse:
+            failure = classify(exc)
+            if failure == "conflict":
+                return problem(
+                    "conflict",
+                    "the change raced another one and was not made: retry it",
+                    instance=request.url.path,
+                )
+            if failure == "invalid":
+                return problem(
+                    "validation",
+                    "the store cannot hold a value of this request",
+                    instance=request.url.path,
+                    errors=[],
+                )
             log.warning("store unavailable: %s", type(exc).__name__)
             return problem(
                 "unavailable",

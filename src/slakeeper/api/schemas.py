@@ -9,11 +9,28 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from slakeeper.policy.types import TimeZoneName
 from slakeeper.services.records import Scope
 
 T = TypeVar("T")
 
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+#: Free text: 1-200 characters, no NUL (which PostgreSQL cannot store).
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00]+$")]
+#: The largest number a store's INTEGER column holds on every store (PostgreSQL: 32 bits).
+MAX_INT = 2**31 - 1
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details, as every error of this API is answered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = None
 
 
 class Strict(BaseModel):
@@ -29,7 +46,7 @@ class OrganisationPublic(BaseModel):
 
 
 class KeyCreate(Strict):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    name: Text
     scopes: list[Scope] = Field(min_length=1)
     customer: Slug | None = Field(None, description="Bind a read key to one customer.")
 
@@ -74,13 +91,13 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 class CustomerCreate(Strict):
     id: Slug
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    name: Text
     plan: Slug
     monthly_fee: Money | None = None
     annual_fee: Money | None = None
     currency: Currency = "USD"
     billing_period: Annotated[str, StringConstraints(pattern=r"^monthly$")] = "monthly"
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     contract_start: AwareDatetime | None = None
     contract_end: AwareDatetime | None = None
     overrides: dict[str, Any] = Field(
@@ -89,12 +106,12 @@ class CustomerCreate(Strict):
 
 
 class CustomerUpdate(Strict):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    name: Text | None = None
     plan: Slug | None = None
     monthly_fee: Money | None = None
     annual_fee: Money | None = None
     currency: Currency | None = None
-    timezone: str | None = None
+    timezone: TimeZoneName | None = None
     contract_start: AwareDatetime | None = None
     contract_end: AwareDatetime | None = None
     overrides: dict[str, Any] | None = None
@@ -155,8 +172,8 @@ def decode_cursor(cursor: str | None) -> str | None:
     padded = cursor + "=" * (-len(cursor) % 4)
     try:
         value = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
-        if not value:
-            raise ValueError("empty cursor")
+        if not value or b"\x00" in value:
+            raise ValueError("not a cursor")
         return value.decode("utf-8")
     except (ValueError, UnicodeError):
         raise ValueError("the cursor is not one this API gave out") from None

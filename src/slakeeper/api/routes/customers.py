@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Response
+from fastapi import Path as PathParam
 
 from slakeeper.api.deps import ContainerDep, Reader, Writer
 from slakeeper.api.routes.common import Cursor, Limit, after
 from slakeeper.api.schemas import (
+    SLUG_PATTERN,
     CustomerCreate,
     CustomerPublic,
     CustomerUpdate,
@@ -16,6 +19,7 @@ from slakeeper.api.schemas import (
     encode_cursor,
 )
 from slakeeper.services import customers
+from slakeeper.services.errors import NotFound
 from slakeeper.services.records import Customer
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -23,6 +27,16 @@ router = APIRouter(prefix="/customers", tags=["customers"])
 
 def _public(customer: Customer) -> CustomerPublic:
     return CustomerPublic.model_validate(customers.customer_json(customer))
+
+
+CustomerId = Annotated[str, PathParam(max_length=64, description="The customer's id.")]
+
+
+def _known(customer_id: str) -> str:
+    """An id that cannot exist (not a slug, e.g. with a NUL) is simply not found."""
+    if not re.match(SLUG_PATTERN, customer_id):
+        raise NotFound(f"customer '{customer_id}' does not exist")
+    return customer_id
 
 
 def _etag(customer: Customer) -> str:
@@ -70,18 +84,18 @@ def list_customers(
 
 @router.get("/{customer_id}", response_model=CustomerPublic)
 def get_customer(
-    customer_id: str, principal: Reader, container: ContainerDep, response: Response
+    customer_id: CustomerId, principal: Reader, container: ContainerDep, response: Response
 ) -> CustomerPublic:
     """One customer."""
     with container.uow() as uow:
-        customer = customers.get(uow, principal, customer_id)
+        customer = customers.get(uow, principal, _known(customer_id))
     response.headers["ETag"] = _etag(customer)
     return _public(customer)
 
 
 @router.patch("/{customer_id}", response_model=CustomerPublic)
 def update_customer(
-    customer_id: str,
+    customer_id: CustomerId,
     body: CustomerUpdate,
     principal: Writer,
     container: ContainerDep,
@@ -99,7 +113,7 @@ def update_customer(
     changes = body.model_dump(exclude_unset=True)
     with container.uow() as uow:
         updated = customers.update(
-            uow, principal, customer_id, changes, expected, container.clock.now()
+            uow, principal, _known(customer_id), changes, expected, container.clock.now()
         )
         uow.commit()
     response.headers["ETag"] = _etag(updated)

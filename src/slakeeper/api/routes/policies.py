@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from slakeeper.api.deps import ContainerDep, Reader, Writer
 from slakeeper.api.routes.common import Cursor, Limit, after_int
 from slakeeper.api.schemas import (
+    MAX_INT,
     Page,
     PolicyDiff,
     PolicyVersionPublic,
@@ -21,6 +22,8 @@ from slakeeper.services.errors import NotFound
 from slakeeper.services.records import PolicyVersion
 
 router = APIRouter(prefix="/policies", tags=["policies"])
+
+VersionPath = Annotated[int, Path(ge=1, le=MAX_INT, description="A policy version number.")]
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/plain")
 MAX_POLICY_BYTES = 1_000_000
@@ -106,7 +109,9 @@ def active_policy(principal: Reader, container: ContainerDep) -> PolicyVersionSo
 
 
 @router.get("/{version}", response_model=PolicyVersionSource)
-def get_policy(version: int, principal: Reader, container: ContainerDep) -> PolicyVersionSource:
+def get_policy(
+    version: VersionPath, principal: Reader, container: ContainerDep
+) -> PolicyVersionSource:
     """One version, with its YAML."""
     with container.uow() as uow:
         found = policy_versions.get(uow, principal, version)
@@ -118,7 +123,7 @@ def get_policy(version: int, principal: Reader, container: ContainerDep) -> Poli
 
 @router.post("/{version}/activate", response_model=PolicyVersionPublic)
 def activate_policy(
-    version: int, principal: Writer, container: ContainerDep
+    version: VersionPath, principal: Writer, container: ContainerDep
 ) -> PolicyVersionPublic:
     """Make an earlier or later version the active one."""
     with container.uow() as uow:
@@ -129,10 +134,10 @@ def activate_policy(
 
 @router.get("/{version}/diff", response_model=PolicyDiff)
 def diff_policy(
-    version: int,
+    version: VersionPath,
     principal: Reader,
     container: ContainerDep,
-    against: Annotated[int, Query(description="The version to compare with.")],
+    against: Annotated[int, Query(ge=1, le=MAX_INT, description="The version to compare with.")],
 ) -> PolicyDiff:
     """A unified diff from version ``against`` to ``version``."""
     with container.uow() as uow:

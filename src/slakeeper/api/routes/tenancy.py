@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter
 
 from slakeeper.api.deps import Admin, ContainerDep, Reader
@@ -10,6 +12,7 @@ from slakeeper.services import tenancy
 from slakeeper.services.errors import NotFound
 
 router = APIRouter(tags=["organisation"])
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 @router.get("/organisation", response_model=OrganisationPublic)
@@ -55,6 +58,8 @@ def create_key(body: KeyCreate, principal: Admin, container: ContainerDep) -> Ke
 @router.post("/keys/{key_id}/revoke", response_model=KeyPublic)
 def revoke_key(key_id: str, principal: Admin, container: ContainerDep) -> KeyPublic:
     """Revoke a key: it stops working at once."""
+    if not _UUID.match(key_id):
+        raise NotFound(f"key '{key_id}' does not exist")
     with container.uow() as uow:
         key = tenancy.revoke_key(uow, principal, key_id, container.clock.now())
         uow.commit()
