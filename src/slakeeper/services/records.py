@@ -141,3 +141,44 @@ class StoredResponse:
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A support request. Its clocks are never stored: they are replayed from its events."""
+
+    org_id: str
+    id: str
+    customer_id: str
+    request_type: str
+    subject: str
+    policy_version: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TicketEventRecord:
+    org_id: str
+    ticket_id: str
+    seq: int
+    at: datetime
+    kind: str
+    status: str | None
+    severity: str | None
+    actor: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A notification written in the same transaction as its cause; delivered later."""
+
+    org_id: str
+    dedupe_key: str
+    topic: str
+    payload: str
+    created_at: datetime
+    attempts: int
+    next_attempt_at: datetime
+    delivered_at: datetime | None = None
+    last_error: str | None = None

@@ -19,8 +19,11 @@ from slakeeper.services.records import (
     AuditEntry,
     Customer,
     Organisation,
+    OutboxMessage,
     PolicyVersion,
     StoredResponse,
+    Ticket,
+    TicketEventRecord,
 )
 
 
@@ -32,6 +35,9 @@ class _State:
     customers: dict[tuple[str, str], Customer] = field(default_factory=dict)
     audit: dict[tuple[str, int], AuditEntry] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], StoredResponse] = field(default_factory=dict)
+    tickets: dict[tuple[str, str], Ticket] = field(default_factory=dict)
+    ticket_events: dict[tuple[str, str, int], TicketEventRecord] = field(default_factory=dict)
+    outbox: dict[tuple[str, str], OutboxMessage] = field(default_factory=dict)
 
 
 class _Organisations:
@@ -191,6 +197,93 @@ class _Idempotency:
         self.s.idempotency.pop((scope, key), None)
 
 
+class _Tickets:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def add(self, ticket: Ticket) -> None:
+        if (ticket.org_id, ticket.id) in self.s.tickets:
+            raise Conflict(f"ticket {ticket.id}")
+        self.s.tickets[(ticket.org_id, ticket.id)] = ticket
+
+    def get(self, org_id: str, ticket_id: str) -> Ticket | None:
+        return self.s.tickets.get((org_id, ticket_id))
+
+    def list(
+        self, org_id: str, after: str | None, limit: int, customer_id: str | None = None
+    ) -> Sequence[Ticket]:
+        found = sorted(
+            (
+                t
+                for (o, i), t in self.s.tickets.items()
+                if o == org_id
+                and i > (after or "")
+                and (customer_id is None or t.customer_id == customer_id)
+            ),
+            key=lambda t: t.id,
+        )
+        return found[:limit]
+
+    def add_event(self, event: TicketEventRecord) -> None:
+        slot = (event.org_id, event.ticket_id, event.seq)
+        if slot in self.s.ticket_events:
+            raise Conflict(f"event {event.seq}")
+        self.s.ticket_events[slot] = event
+
+    def events(self, org_id: str, ticket_id: str) -> Sequence[TicketEventRecord]:
+        return sorted(
+            (e for (o, t, _), e in self.s.ticket_events.items() if o == org_id and t == ticket_id),
+            key=lambda e: e.seq,
+        )
+
+    def set_policy_version(self, org_id: str, ticket_id: str, version: int) -> None:
+        ticket = self.s.tickets[(org_id, ticket_id)]
+        self.s.tickets[(org_id, ticket_id)] = replace(ticket, policy_version=version)
+
+
+class _Outbox:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def add(self, message: OutboxMessage) -> bool:
+        slot = (message.org_id, message.dedupe_key)
+        if slot in self.s.outbox:
+            return False
+        self.s.outbox[slot] = message
+        return True
+
+    def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
+        found = sorted(
+            (
+                m
+                for m in self.s.outbox.values()
+                if m.delivered_at is None and m.next_attempt_at <= now
+            ),
+            key=lambda m: (m.created_at, m.dedupe_key),
+        )
+        return found[:limit]
+
+    def delivered(self, org_id: str, dedupe_key: str, at: datetime) -> None:
+        message = self.s.outbox[(org_id, dedupe_key)]
+        self.s.outbox[(org_id, dedupe_key)] = replace(
+            message, delivered_at=at, attempts=message.attempts + 1, last_error=None
+        )
+
+    def failed(self, org_id: str, dedupe_key: str, error: str, next_attempt_at: datetime) -> None:
+        message = self.s.outbox[(org_id, dedupe_key)]
+        self.s.outbox[(org_id, dedupe_key)] = replace(
+            message,
+            attempts=message.attempts + 1,
+            last_error=error,
+            next_attempt_at=next_attempt_at,
+        )
+
+    def list(self, org_id: str) -> Sequence[OutboxMessage]:
+        return sorted(
+            (m for (o, _), m in self.s.outbox.items() if o == org_id), key=lambda m: m.created_at
+        )
+
+
 class MemoryUnitOfWork:
     organisations: _Organisations
     keys: _Keys
@@ -198,6 +291,8 @@ class MemoryUnitOfWork:
     customers: _Customers
     audit: _Audit
     idempotency: _Idempotency
+    tickets: _Tickets
+    outbox: _Outbox
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -206,7 +301,7 @@ class MemoryUnitOfWork:
     def __enter__(self) -> MemoryUnitOfWork:
         self._store.lock.acquire()
         self._state = copy.copy(self._store.state)
-        for name in ("organisations", "keys", "policies", "customers", "audit", "idempotency"):
+        for name in self._store.state.__dataclass_fields__:
             setattr(self._state, name, dict(getattr(self._store.state, name)))
         self.organisations = _Organisations(self._state)
         self.keys = _Keys(self._state)
@@ -214,6 +309,8 @@ class MemoryUnitOfWork:
         self.customers = _Customers(self._state)
         self.audit = _Audit(self._state)
         self.idempotency = _Idempotency(self._state)
+        self.tickets = _Tickets(self._state)
+        self.outbox = _Outbox(self._state)
         return self
 
     def commit(self) -> None:

@@ -18,7 +18,10 @@ from slakeeper.adapters.store.tables import (
     customers,
     idempotency_keys,
     organisations,
+    outbox,
     policy_versions,
+    ticket_events,
+    tickets,
 )
 from slakeeper.services.ports import Conflict, StoreUnavailable
 from slakeeper.services.records import (
@@ -26,9 +29,12 @@ from slakeeper.services.records import (
     AuditEntry,
     Customer,
     Organisation,
+    OutboxMessage,
     PolicyVersion,
     Scope,
     StoredResponse,
+    Ticket,
+    TicketEventRecord,
 )
 
 
@@ -293,6 +299,90 @@ class SqlIdempotency(_Repository):
         )
 
 
+class SqlTickets(_Repository):
+    def add(self, ticket: Ticket) -> None:
+        self._execute(insert(tickets).values(**ticket.__dict__))
+
+    def get(self, org_id: str, ticket_id: str) -> Ticket | None:
+        row = self.c.execute(
+            select(tickets).where(tickets.c.org_id == org_id, tickets.c.id == ticket_id)
+        ).first()
+        return Ticket(**row._mapping) if row else None
+
+    def list(
+        self, org_id: str, after: str | None, limit: int, customer_id: str | None = None
+    ) -> Sequence[Ticket]:
+        statement = select(tickets).where(tickets.c.org_id == org_id)
+        if after is not None:
+            statement = statement.where(tickets.c.id > after)
+        if customer_id is not None:
+            statement = statement.where(tickets.c.customer_id == customer_id)
+        rows = self.c.execute(statement.order_by(tickets.c.id).limit(limit))
+        return [Ticket(**row._mapping) for row in rows]
+
+    def add_event(self, event: TicketEventRecord) -> None:
+        self._execute(insert(ticket_events).values(**event.__dict__))
+
+    def events(self, org_id: str, ticket_id: str) -> Sequence[TicketEventRecord]:
+        rows = self.c.execute(
+            select(ticket_events)
+            .where(ticket_events.c.org_id == org_id, ticket_events.c.ticket_id == ticket_id)
+            .order_by(ticket_events.c.seq)
+        )
+        return [TicketEventRecord(**row._mapping) for row in rows]
+
+    def set_policy_version(self, org_id: str, ticket_id: str, version: int) -> None:
+        self.c.execute(
+            update(tickets)
+            .where(tickets.c.org_id == org_id, tickets.c.id == ticket_id)
+            .values(policy_version=version)
+        )
+
+
+class SqlOutbox(_Repository):
+    def add(self, message: OutboxMessage) -> bool:
+        """Write ``message`` unless one with its dedupe key exists (then False)."""
+        try:
+            with self.c.begin_nested():
+                self.c.execute(insert(outbox).values(**message.__dict__))
+        except IntegrityError:
+            return False
+        return True
+
+    def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
+        statement = (
+            select(outbox)
+            .where(outbox.c.delivered_at.is_(None), outbox.c.next_attempt_at <= now)
+            .order_by(outbox.c.created_at, outbox.c.dedupe_key)
+            .limit(limit)
+        )
+        if self.c.dialect.name == "postgresql":
+            statement = statement.with_for_update(skip_locked=True)
+        return [OutboxMessage(**row._mapping) for row in self.c.execute(statement)]
+
+    def delivered(self, org_id: str, dedupe_key: str, at: datetime) -> None:
+        self.c.execute(
+            update(outbox)
+            .where(outbox.c.org_id == org_id, outbox.c.dedupe_key == dedupe_key)
+            .values(delivered_at=at, attempts=outbox.c.attempts + 1, last_error=None)
+        )
+
+    def failed(self, org_id: str, dedupe_key: str, error: str, next_attempt_at: datetime) -> None:
+        self.c.execute(
+            update(outbox)
+            .where(outbox.c.org_id == org_id, outbox.c.dedupe_key == dedupe_key)
+            .values(
+                attempts=outbox.c.attempts + 1, last_error=error, next_attempt_at=next_attempt_at
+            )
+        )
+
+    def list(self, org_id: str) -> Sequence[OutboxMessage]:
+        rows = self.c.execute(
+            select(outbox).where(outbox.c.org_id == org_id).order_by(outbox.c.created_at)
+        )
+        return [OutboxMessage(**row._mapping) for row in rows]
+
+
 class SqlUnitOfWork:
     """One transaction over the store; commits only when ``commit()`` was called."""
 
@@ -302,6 +392,8 @@ class SqlUnitOfWork:
     customers: SqlCustomers
     audit: SqlAudit
     idempotency: SqlIdempotency
+    tickets: SqlTickets
+    outbox: SqlOutbox
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -323,6 +415,8 @@ class SqlUnitOfWork:
         self.customers = SqlCustomers(connection)
         self.audit = SqlAudit(connection)
         self.idempotency = SqlIdempotency(connection)
+        self.tickets = SqlTickets(connection)
+        self.outbox = SqlOutbox(connection)
         return self
 
     def commit(self) -> None:

@@ -118,6 +118,46 @@ idempotency_keys = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("request_type", String(64), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("policy_version", Integer, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+ticket_events = Table(
+    "ticket_events",
+    metadata,
+    Column("org_id", String(36), primary_key=True),
+    Column("ticket_id", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("status", String(64), nullable=True),
+    Column("severity", String(64), nullable=True),
+    Column("actor", String(200), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("dedupe_key", String(300), primary_key=True),
+    Column("topic", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+)
+
 __all__ = [
     "api_keys",
     "audit_log",
@@ -125,5 +165,8 @@ __all__ = [
     "idempotency_keys",
     "metadata",
     "organisations",
+    "outbox",
     "policy_versions",
+    "ticket_events",
+    "tickets",
 ]
