@@ -172,9 +172,17 @@ def review(
     paused = sum((c.paused for t in chosen for c in t.clocks.resolution), _ZERO)
     findings = _findings(rows, by_type, len(chosen), share, findings_thresholds)
     return Review(
-        start, end, len(chosen), tuple(by_type), tuple(by_severity), enhancements, share,
-        paused, rows, findings,
-    )  # fmt: skip
+        period_start=start,
+        period_end=end,
+        requests=len(chosen),
+        by_type=tuple(by_type),
+        by_severity=tuple(by_severity),
+        enhancements=enhancements,
+        enhancement_share=share,
+        paused=paused,
+        rows=rows,
+        findings=findings,
+    )
 
 
 def _row(key: tuple[str, str, str], results: list[ClockResult]) -> TargetRow:

@@ -7,13 +7,17 @@ The documented columns (header row first; names are matched case-insensitively, 
     paused_from, paused_to, paused_from_2, paused_to_2, ...        (plan: optional)
 
 ``id``, ``customer``, ``severity`` and ``opened_at`` are required. Instants are RFC 3339 with an
-offset (``2026-03-13T17:30:00-05:00``, ``...Z``; a space may replace the ``T``). A pause
-``paused_from[_N]`` .. ``paused_to[_N]`` is time the request waited on the customer; an empty
-``paused_to`` means it was still waiting. ``severity`` is resolved through the policy's ids,
-names and aliases. ``type`` must be one of the policy's covered or enhancement request types when
-the policy lists any (without the column, the type is ``unspecified``). ``plan``, when present,
-must be a plan id of the policy. Other columns are ignored, except that a snake_case header close
-to a documented name is reported as a probable typo.
+offset (``2026-03-13T17:30:00-05:00``, ``...Z``; a space may replace the ``T`` and precede the
+offset). A pause ``paused_from[_N]`` .. ``paused_to[_N]`` is time the request waited on the
+customer; an empty ``paused_to`` means it was still waiting, and a resolution ends any pause.
+A pause becomes a ``status-changed`` event to the policy's first ``support.pause_when`` status
+(``waiting-on-customer`` when it names none, so the history is kept even if that policy pauses
+no clock) and one back to ``open``. ``severity`` is resolved through the policy's ids, names and
+aliases to a severity id. ``type`` is lower-cased with spaces as ``-`` (``Minor tuning`` is
+``minor-tuning``) and must be one of the policy's covered or enhancement request types when the
+policy lists any (without the column, the type is ``unspecified``). ``plan``, when present, must
+be a plan id of the policy. Other columns are ignored, except that a snake_case header close to
+a documented name is reported as a probable typo.
 
 Help-desk exports are read through :data:`COLUMN_ALIASES`: the first alias present in the header
 gives a column (so ``Organization`` wins over ``Requester``). ``-`` counts as an empty cell. A
@@ -21,8 +25,12 @@ gives a column (so ``Organization`` wins over ``Requester``). ``-`` counts as an
 help desks export it.
 
 :func:`parse_csv` never raises on bad input: every row it cannot read is left out of the rows
-and reported as a :class:`RowProblem` (row 1 is the header, the first request is row 2, as a
-spreadsheet shows them). A dry run is this function without storing anything.
+and reported as a :class:`RowProblem` numbered as a spreadsheet numbers rows: the header is row
+1 (unless blank lines come first), the first request row 2, and blank lines count. A dry run
+is this function without storing anything.
+
+:class:`SupportClocks` (:func:`support_clocks`) compiles what ``replay`` needs from a policy
+once: the targets of a plan and severity, the paused statuses and the warning fraction.
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -66,9 +74,11 @@ UNSPECIFIED_TYPE = "unspecified"
 DEFAULT_PAUSE_STATUS = "waiting-on-customer"
 EXAMPLE_INSTANT = "2026-03-13T17:30:00-05:00"
 
+_MAX_MINUTES = 10 * 366 * 24 * 60
 _PAUSE = re.compile(r"^paused (from|to)(?: (\d+))?$")
 _INSTANT = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(?P<offset>[Zz]|[+-]\d{2}:?\d{2})?$"
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
+    r"(?: ?(?P<offset>[Zz]|[+-]\d{2}:?\d{2}))?$"
 )
 
 
@@ -110,16 +120,22 @@ def normalise_header(header: str) -> str:
 
 def parse_csv(text: str, policy: pm.Policy) -> ImportResult:
     """Every readable row as an :class:`ImportedTicket`, every unreadable one as problems."""
-    records = [row for row in csv.reader(io.StringIO(text.lstrip("\ufeff"))) if any(row)]
+    lines = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        records = [(number, row) for number, row in enumerate(lines, start=1) if any(row)]
+    except csv.Error as error:
+        message = f"line {lines.line_num} is not readable CSV: {error}"
+        return ImportResult([], [RowProblem(lines.line_num, "", message)])
     if not records:
         return ImportResult([], [RowProblem(1, "", "the file is empty: it needs a header row")])
-    columns, pauses, problems = _header(records[0])
+    header_number, header = records[0]
+    columns, pauses, problems = _header(header, header_number)
     if any(problem.column in REQUIRED for problem in problems):
         return ImportResult([], problems)
     reader = _RowReader(policy, columns, pauses)
     rows: list[ImportedTicket] = []
     seen: dict[str, int] = {}
-    for number, record in enumerate(records[1:], start=2):
+    for number, record in records[1:]:
         ticket, row_problems = reader.read(number, record)
         if ticket is not None and ticket.id in seen:
             row_problems.append(
@@ -137,7 +153,7 @@ def parse_csv(text: str, policy: pm.Policy) -> ImportResult:
 
 
 def _header(
-    header: list[str],
+    header: list[str], number: int
 ) -> tuple[dict[str, tuple[int, str]], list[tuple[str, int, int | None]], list[RowProblem]]:
     """Canonical column -> (index, header as written); pauses as (label, from index, to index)."""
     normalised = [normalise_header(name) for name in header]
@@ -153,7 +169,11 @@ def _header(
         if canonical not in columns:
             accepted = ", ".join(f"'{alias}'" for alias in COLUMN_ALIASES[canonical][1:])
             problems.append(
-                RowProblem(1, canonical, f"missing required column '{canonical}' ({accepted})")
+                RowProblem(
+                    number,
+                    canonical,
+                    f"missing required column '{canonical}' (or one of {accepted})",
+                )
             )
     pause_from: dict[int, int] = {}
     pause_to: dict[int, int] = {}
@@ -165,15 +185,15 @@ def _header(
         elif "_" in header[index] and not any(name in a for a in COLUMN_ALIASES.values()):
             hint = did_you_mean(header[index].strip(), known)
             if hint:
-                problems.append(RowProblem(1, header[index], f"unknown column{hint}"))
+                problems.append(RowProblem(number, header[index], f"unknown column{hint}"))
     pauses: list[tuple[str, int, int | None]] = []
-    for number in sorted(set(pause_from) | set(pause_to)):
-        label = "paused_from" if number == 1 else f"paused_from_{number}"
-        if number not in pause_from:
+    for ordinal in sorted(set(pause_from) | set(pause_to)):
+        label = "paused_from" if ordinal == 1 else f"paused_from_{ordinal}"
+        if ordinal not in pause_from:
             to_label = label.replace("from", "to")
-            problems.append(RowProblem(1, to_label, f"has no matching '{label}' column"))
+            problems.append(RowProblem(number, to_label, f"has no matching '{label}' column"))
             continue
-        pauses.append((label, pause_from[number], pause_to.get(number)))
+        pauses.append((label, pause_from[ordinal], pause_to.get(ordinal)))
     return columns, pauses, problems
 
 
@@ -194,12 +214,13 @@ class _RowReader:
         self.request_types = [*types.covered, *types.enhancement]
         self.plan_ids = [plan.id for plan in policy.plans]
         self.pause_status = (policy.support.pause_when or [DEFAULT_PAUSE_STATUS])[0]
+        self.header_of = {name: header for name, (_, header) in columns.items()}
 
     def read(
         self, number: int, record: list[str]
     ) -> tuple[ImportedTicket | None, list[RowProblem]]:
         problems: list[RowProblem] = []
-        header_of = {name: header for name, (_, header) in self.columns.items()}
+        header_of = self.header_of
 
         def cell(canonical: str) -> str:
             index = self.columns.get(canonical, (None, ""))[0]
@@ -282,13 +303,16 @@ class _RowReader:
                 minutes = Decimal(value)
             except InvalidOperation:
                 minutes = Decimal(-1)
-            if not minutes.is_finite() or minutes < 0:
+            if not minutes.is_finite() or not 0 <= minutes <= _MAX_MINUTES:
                 problem("first_response_at", f"'{value}' is neither minutes nor an instant")
                 return None
-            micro = Fraction(minutes) * 60_000_000
             if opened is None:
                 return None
-            return opened + timedelta(microseconds=round(micro))
+            try:
+                return opened + timedelta(microseconds=round(Fraction(minutes) * 60_000_000))
+            except OverflowError:
+                problem("first_response_at", f"{value} minutes after opening is out of range")
+                return None
         return _instant(value, "first_response_at", problem)
 
     def _pauses(
@@ -348,10 +372,15 @@ def _instant(value: str, column: str, problem: Callable[[str, str], None]) -> da
         )
         return None
     try:
-        return datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
+        offset = match["offset"]
+        bare = value[: match.start("offset")].rstrip()
+        parsed = datetime.fromisoformat(bare.replace("t", "T") + offset.upper())
+        return parsed.astimezone(UTC)
     except ValueError as error:
         problem(column, f"'{value}' is not a valid instant: {error}")
-        return None
+    except OverflowError:
+        problem(column, f"'{value}' is outside the supported range of dates")
+    return None
 
 
 # --------------------------------------------------------------------------- policy clocks
