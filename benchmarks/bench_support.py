@@ -34,12 +34,12 @@ from zoneinfo import ZoneInfo
 from slakeeper.domain.calendars import Calendar
 from slakeeper.domain.support import EventKind, TicketClocks, TicketEvent
 from slakeeper.policy.loader import load_policy_file
+from slakeeper.services.support_clocks import support_clocks
 from slakeeper.services.support_review import ReviewTicket, review
 from slakeeper.services.ticket_import import (
     ImportedTicket,
     SupportClocks,
     parse_csv,
-    support_clocks,
 )
 
 ROOT = Path(__file__).resolve().parent.parent

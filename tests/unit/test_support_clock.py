@@ -24,7 +24,7 @@ from slakeeper.domain.support import (
     replay,
 )
 from slakeeper.policy.loader import load_policy_file
-from slakeeper.services.ticket_import import SupportClocks, support_clocks
+from slakeeper.services.support_clocks import SupportClocks, support_clocks
 
 NEW_YORK = ZoneInfo("America/New_York")
 MINUTE = timedelta(minutes=1)

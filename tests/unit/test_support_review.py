@@ -11,6 +11,7 @@ from conftest import EXAMPLES, ROOT
 from slakeeper.domain.calendars import Calendar
 from slakeeper.domain.support import ClockTarget, EventKind, TicketClocks, TicketEvent, replay
 from slakeeper.policy.loader import load_policy_file
+from slakeeper.services.support_clocks import support_clocks
 from slakeeper.services.support_review import (
     FindingThresholds,
     ReviewTicket,
@@ -20,7 +21,7 @@ from slakeeper.services.support_review import (
     review_json,
     review_table,
 )
-from slakeeper.services.ticket_import import parse_csv, support_clocks
+from slakeeper.services.ticket_import import parse_csv
 
 ROUND_THE_CLOCK = Calendar("24x7", "UTC", always_open=True)
 MINUTE = timedelta(minutes=1)

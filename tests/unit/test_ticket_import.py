@@ -12,12 +12,12 @@ from conftest import EXAMPLES, ROOT, scaled
 from slakeeper.domain.support import ClockState, EventKind
 from slakeeper.policy import models as pm
 from slakeeper.policy.loader import load_policy_file
+from slakeeper.services.support_clocks import support_clocks
 from slakeeper.services.ticket_import import (
     COLUMN_ALIASES,
     ImportResult,
     RowProblem,
     parse_csv,
-    support_clocks,
 )
 
 GENERIC = load_policy_file(EXAMPLES / "generic-saas.yaml").policy

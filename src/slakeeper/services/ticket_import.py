@@ -44,11 +44,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from slakeeper.domain.calendars import Calendar
-from slakeeper.domain.support import ClockTarget, EventKind, TicketClocks, TicketEvent, replay
+from slakeeper.domain.support import EventKind, TicketEvent
 from slakeeper.policy import models as pm
 from slakeeper.policy.errors import did_you_mean, one_of
-from slakeeper.services.clock import policy_calendar
 
 REQUIRED = ("id", "customer", "severity", "opened_at")
 #: Canonical column -> accepted headers (normalised: lower case, single spaces), in priority order.
@@ -381,86 +379,3 @@ def _instant(value: str, column: str, problem: Callable[[str, str], None]) -> da
     except OverflowError:
         problem(column, f"'{value}' is outside the supported range of dates")
     return None
-
-
-# --------------------------------------------------------------------------- policy clocks
-@dataclass
-class SupportClocks:
-    """What :func:`~slakeeper.domain.support.replay` needs from a policy, compiled once.
-
-    Build it once per policy (:func:`support_clocks`): the domain calendars cache their open
-    hours, so one instance replays many tickets quickly.
-    """
-
-    policy: pm.Policy
-    paused_statuses: frozenset[str]
-    warning_fraction: Fraction
-    _calendars: dict[str, Calendar] = field(default_factory=dict)
-
-    def calendar(self, calendar_id: str) -> Calendar:
-        found = self._calendars.get(calendar_id)
-        if found is None:
-            found = self._calendars[calendar_id] = policy_calendar(self.policy, calendar_id)
-        return found
-
-    def is_enhancement(self, request_type: str) -> bool:
-        return request_type in self.policy.support.request_types.enhancement
-
-    def targets(
-        self, plan: str | None, *, enhancement: bool = False
-    ) -> Callable[[str], tuple[ClockTarget, ClockTarget]]:
-        """``severity -> (response, resolution)`` for ``plan``; best effort for enhancements.
-
-        The first target of ``support.targets`` whose severity matches (by id, name or alias)
-        and whose plans include ``plan`` (or list none) applies; without one, both clocks are
-        best effort in the plan's support-hours calendar (24x7 when it names none).
-        """
-        policy = self.policy
-        hours = policy.plan(plan).support_hours if plan in {p.id for p in policy.plans} else None
-        fallback = self.calendar(hours or "24x7")
-
-        def lookup(severity: str) -> tuple[ClockTarget, ClockTarget]:
-            wanted = policy.severity(severity).id  # KeyError: replay reports it
-            if enhancement:
-                return ClockTarget.best_effort(fallback), ClockTarget.best_effort(fallback)
-            for target in policy.support.targets:
-                if policy.severity(target.severity).id != wanted:
-                    continue
-                if target.plans and plan not in target.plans:
-                    continue
-                calendar = self.calendar(target.calendar)
-                return _target(target.response, calendar), _target(target.resolution, calendar)
-            return ClockTarget.best_effort(fallback), ClockTarget.best_effort(fallback)
-
-        return lookup
-
-    def replay(
-        self, ticket: ImportedTicket, *, now: datetime, plan: str | None = None
-    ) -> TicketClocks:
-        """The ticket's clocks at ``now`` under its plan (``plan`` overrides the CSV's)."""
-        return replay(
-            ticket.events,
-            now=now,
-            targets=self.targets(
-                plan or ticket.plan, enhancement=self.is_enhancement(ticket.request_type)
-            ),
-            paused_statuses=self.paused_statuses,
-            warning_fraction=self.warning_fraction,
-        )
-
-
-def support_clocks(policy: pm.Policy) -> SupportClocks:
-    support = policy.support
-    return SupportClocks(
-        policy=policy,
-        paused_statuses=frozenset(support.pause_when),
-        warning_fraction=Fraction(str(support.warning_at_percent)) / 100,
-    )
-
-
-def _target(value: timedelta | str | pm.BusinessDays | None, calendar: Calendar) -> ClockTarget:
-    if isinstance(value, timedelta):
-        return ClockTarget(value, None, calendar)
-    if isinstance(value, pm.BusinessDays):
-        return ClockTarget(None, value.business_days, calendar)
-    return ClockTarget.best_effort(calendar)
