@@ -34,13 +34,9 @@ from zoneinfo import ZoneInfo
 from slakeeper.domain.calendars import Calendar
 from slakeeper.domain.support import EventKind, TicketClocks, TicketEvent
 from slakeeper.policy.loader import load_policy_file
-from slakeeper.services.support_clocks import support_clocks
+from slakeeper.services.support_clocks import SupportClocks, support_clocks
 from slakeeper.services.support_review import ReviewTicket, review
-from slakeeper.services.ticket_import import (
-    ImportedTicket,
-    SupportClocks,
-    parse_csv,
-)
+from slakeeper.services.ticket_import import ImportedTicket, parse_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)
