@@ -14,11 +14,12 @@ from sqlalchemy.exc import (
     OperationalError,
 )
 
+from slakeeper.adapters.notify.webhook import WebhookNotifier
 from slakeeper.adapters.store import migrate
 from slakeeper.adapters.store.engine import make_engine
 from slakeeper.adapters.store.repository import SqlUnitOfWorkFactory
 from slakeeper.config import Settings
-from slakeeper.services.ports import StoreUnavailable, UnitOfWorkFactory
+from slakeeper.services.ports import Notifier, StoreUnavailable, UnitOfWorkFactory
 
 
 class SystemClock:
@@ -59,6 +60,7 @@ class Container:
     engine: Engine
     uow: UnitOfWorkFactory
     clock: SystemClock
+    notifier: Notifier | None = None
 
     def is_migrated(self) -> bool:
         return migrate.is_migrated(self.engine)
@@ -79,6 +81,11 @@ def build(settings: Settings | None = None) -> Container:
     engine = make_engine(
         settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
+    notifier = WebhookNotifier(settings.webhook_url) if settings.webhook_url else None
     return Container(
-        settings=settings, engine=engine, uow=SqlUnitOfWorkFactory(engine), clock=SystemClock()
+        settings=settings,
+        engine=engine,
+        uow=SqlUnitOfWorkFactory(engine),
+        clock=SystemClock(),
+        notifier=notifier,
     )

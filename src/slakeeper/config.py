@@ -24,3 +24,6 @@ class Settings(BaseSettings):
         5000, ge=0, description="How long a SQLite writer waits for the lock."
     )
     public_url: str | None = Field(None, description="The URL users reach the server at.")
+    webhook_url: str | None = Field(
+        None, description="Where the worker POSTs notifications (at-risk and breached clocks)."
+    )

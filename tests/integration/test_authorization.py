@@ -36,6 +36,7 @@ from slakeeper.services.records import IMPLIED, Scope
 
 ALPHA = "acme-alpha"  # the customer the requests are about
 BETA = "acme-beta"  # the other customer: its key must not see ALPHA
+TICKET = "T-ALPHA"  # a support request of ALPHA
 POLICY_TEXT = TRULAYER.read_text(encoding="utf-8")
 
 
@@ -162,6 +163,27 @@ MATRIX: list[Route] = [
           lambda w: Call(f"{V}/components")),
     Route("GET", f"{V}/audit",                   READ,  False, 200, 200,
           lambda w: Call(f"{V}/audit")),
+    # The other tenant has no customer ALPHA to open a request for.
+    Route("POST", f"{V}/tickets",                WRITE, False, 201, 404,
+          lambda w: Call(f"{V}/tickets", json={"id": w.unique("T"), "customer": ALPHA,
+                                               "severity": "sev-2"})),
+    Route("GET", f"{V}/tickets",                 READ,  True,  200, 200,
+          lambda w: Call(f"{V}/tickets")),
+    Route("GET", f"{V}/tickets/{{ticket_id}}",   READ,  True,  200, 404,
+          lambda w: Call(f"{V}/tickets/{TICKET}")),
+    Route("POST", f"{V}/tickets/{{ticket_id}}/events", WRITE, False, 201, 404,
+          lambda w: Call(f"{V}/tickets/{TICKET}/events",
+                         json={"kind": "status-changed", "status": "open"})),
+    Route("POST", f"{V}/tickets/{{ticket_id}}/recompute", WRITE, False, 200, 404,
+          lambda w: Call(f"{V}/tickets/{TICKET}/recompute")),
+    # The other tenant has no policy to read the rows against.
+    Route("POST", f"{V}/tickets/import",         WRITE, False, 200, 422,
+          lambda w: Call(f"{V}/tickets/import", headers={"Content-Type": "text/csv"},
+                         content=f"id,customer,severity,opened_at\n{w.unique('I')},{ALPHA},"
+                                 "sev-2,2026-11-02T10:00:00Z\n".encode())),
+    Route("GET", f"{V}/reports/support-review",  READ,  False, 200, 422,
+          lambda w: Call(f"{V}/reports/support-review",
+                         params={"from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z"})),
 ]
 # fmt: on
 
@@ -202,6 +224,12 @@ def world(api: Api) -> World:
     api.upload_policy(activate=False)
     api.customer(ALPHA)
     api.customer(BETA)
+    opened = api.client.post(
+        f"{API_PREFIX}/tickets",
+        json={"id": TICKET, "customer": ALPHA, "severity": "sev-2"},
+        headers=api.headers(),
+    )
+    assert opened.status_code == 201, opened.text
     _org, other_admin = api.other_organisation("globex")
     revoked_id_and_key = api.client.post(
         f"{API_PREFIX}/keys", json={"name": "revoked", "scopes": ["admin"]}, headers=api.headers()
@@ -313,7 +341,7 @@ def test_each_route_admits_exactly_the_callers_it_should(world: World, route: Ro
     beta_key = world.customer_keys[BETA]
     if not route.customer_visible:
         assert_refused(world, route, "other customer's key", f"Bearer {beta_key}", 403, "forbidden")
-    elif "{customer_id}" in route.path:
+    elif "{customer_id}" in route.path or "{ticket_id}" in route.path:
         assert_refused(world, route, "other customer's key", f"Bearer {beta_key}", 404, "not-found")
     else:
         assert_answered(world, route, "other customer's key", beta_key, route.ok, hidden=[ALPHA])

@@ -81,8 +81,11 @@ def problem(
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at the request's path (RFC 9110: all of them)."""
     document = request.app.openapi()
+    paths = document.get("paths", {})
+    if request.url.path in paths:  # a literal path names its own resource
+        return sorted(method.upper() for method in paths[request.url.path])
     methods: set[str] = set()
-    for template, operations in document.get("paths", {}).items():
+    for template, operations in paths.items():
         pattern = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
         if re.match(pattern, request.url.path):
             methods |= {method.upper() for method in operations}

@@ -11,7 +11,7 @@ import sys
 import typer
 
 from slakeeper import __version__
-from slakeeper.cli import calendar, evaluate, policy, server
+from slakeeper.cli import calendar, evaluate, policy, server, support
 from slakeeper.cli.common import CliError
 from slakeeper.policy.errors import PolicyError
 
@@ -30,6 +30,9 @@ app.add_typer(server.db_app, name="db")
 app.add_typer(server.org_app, name="org")
 app.add_typer(server.key_app, name="key")
 app.add_typer(server.audit_app, name="audit")
+app.add_typer(support.support_app, name="support")
+app.add_typer(support.tickets_app, name="tickets")
+app.command("worker")(support.worker_command)
 
 
 def _version(value: bool) -> None:

@@ -55,6 +55,9 @@ class _Organisations:
     def by_slug(self, slug: str) -> Organisation | None:
         return next((o for o in self.s.organisations.values() if o.slug == slug), None)
 
+    def all(self) -> Sequence[Organisation]:
+        return sorted(self.s.organisations.values(), key=lambda o: o.slug)
+
     def lock(self, org_id: str) -> Organisation:
         org = self.get(org_id)
         if org is None:

@@ -71,6 +71,10 @@ class SqlOrganisations(_Repository):
         row = self.c.execute(select(organisations).where(organisations.c.slug == slug)).first()
         return _org(row) if row else None
 
+    def all(self) -> Sequence[Organisation]:
+        rows = self.c.execute(select(organisations).order_by(organisations.c.slug))
+        return [_org(row) for row in rows]
+
     def lock(self, org_id: str) -> Organisation:
         """The organisation row, locked until the transaction ends (serialises its audit).
 
