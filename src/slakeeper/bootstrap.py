@@ -14,6 +14,7 @@ from sqlalchemy.exc import (
     OperationalError,
 )
 
+from slakeeper.adapters.notify.email import EmailNotifier, FanOutNotifier
 from slakeeper.adapters.notify.webhook import WebhookNotifier
 from slakeeper.adapters.store import migrate
 from slakeeper.adapters.store.engine import make_engine
@@ -76,12 +77,27 @@ class Container:
         self.engine.dispose()
 
 
+def build_notifier(settings: Settings) -> Notifier | None:
+    """Webhook and/or email from the settings; None when neither is configured."""
+    notifiers: list[Notifier] = []
+    if settings.webhook_url:
+        notifiers.append(WebhookNotifier(settings.webhook_url))
+    if settings.smtp_host and settings.notify_email:
+        recipients = [r.strip() for r in settings.notify_email.split(",") if r.strip()]
+        notifiers.append(
+            EmailNotifier(settings.smtp_host, settings.smtp_port, settings.smtp_from, recipients)
+        )
+    if not notifiers:
+        return None
+    return notifiers[0] if len(notifiers) == 1 else FanOutNotifier(notifiers)
+
+
 def build(settings: Settings | None = None) -> Container:
     settings = settings or Settings()
     engine = make_engine(
         settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
-    notifier = WebhookNotifier(settings.webhook_url) if settings.webhook_url else None
+    notifier = build_notifier(settings)
     return Container(
         settings=settings,
         engine=engine,

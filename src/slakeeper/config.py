@@ -27,3 +27,9 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(
         None, description="Where the worker POSTs notifications (at-risk and breached clocks)."
     )
+    smtp_host: str | None = Field(None, description="SMTP server for email notifications.")
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port.")
+    smtp_from: str = Field("slakeeper@localhost", description="Sender of notification email.")
+    notify_email: str | None = Field(
+        None, description="Comma-separated recipients of notification email."
+    )

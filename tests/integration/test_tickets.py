@@ -4,6 +4,7 @@ stores; the webhook receiver is a real HTTP server on loopback."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,6 +16,7 @@ from api_helpers import API_PREFIX, Api, assert_problem
 
 from conftest import EXAMPLES, ROOT
 from slakeeper.adapters.notify.webhook import MemoryNotifier, WebhookNotifier
+from slakeeper.bootstrap import build_notifier
 from slakeeper.services import notifications
 
 SAAS = EXAMPLES / "generic-saas.yaml"
@@ -195,3 +197,39 @@ def test_a_breach_is_notified_once_audited_and_retried_until_delivered(
     (delivered,) = Receiver.received
     assert delivered["topic"] == "ticket.breached"
     assert delivered["payload"]["ticket"] == "T-later"
+
+
+def test_a_breach_is_emailed_through_a_real_smtp_server(api: Api) -> None:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message as MessageHandler
+
+    received: list[Any] = []
+
+    class Collect(MessageHandler):
+        def handle_message(self, message: Any) -> None:
+            received.append(message)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings = api.container.settings.model_copy(
+            update={"smtp_host": "127.0.0.1", "smtp_port": port,
+                    "notify_email": "oncall@example.test, sla@example.test"}
+        )  # fmt: skip
+        notifier = build_notifier(settings)
+        assert notifier is not None
+        api.upload_policy(SAAS)
+        api.customer("big", plan="enterprise", monthly_fee=None, annual_fee="1200")
+        now = api.container.clock.now()
+        open_ticket(api, "T-mail", "big", opened_at=(now - timedelta(hours=2)).isoformat())
+        run = notifications.run_once(api.container.uow, notifier, now)
+        assert (run.written, run.delivered, run.failed) == (1, 1, 0)
+    finally:
+        controller.stop()
+    (mail,) = received
+    assert mail["Subject"] == "[slakeeper] request T-mail: response target breached"
+    assert mail["To"] == "oncall@example.test, sla@example.test"
+    assert "the response target is breached" in mail.get_payload()

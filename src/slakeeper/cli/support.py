@@ -140,7 +140,11 @@ def worker_command(
         typer.echo(
             f"{report.written} new notifications, {report.delivered} delivered, "
             f"{report.failed} failed"
-            + ("" if container.notifier else " (no SLAKEEPER_WEBHOOK_URL: kept in the outbox)")
+            + (
+                ""
+                if container.notifier
+                else " (no SLAKEEPER_WEBHOOK_URL or SLAKEEPER_SMTP_HOST: kept in the outbox)"
+            )
         )
         if once:
             return
