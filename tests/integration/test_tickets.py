@@ -233,3 +233,32 @@ def test_a_breach_is_emailed_through_a_real_smtp_server(api: Api) -> None:
     assert mail["Subject"] == "[slakeeper] request T-mail: response target breached"
     assert mail["To"] == "oncall@example.test, sla@example.test"
     assert "the response target is breached" in mail.get_payload()
+
+
+def test_enhancements_and_tuning_past_the_threshold_are_change_orders(api: Api) -> None:
+    api.upload_policy(EXAMPLES / "ai-agency.yaml")
+    api.customer("shop", plan="priority")
+
+    def opened(ticket_id: str, request_type: str, effort: str | None) -> dict[str, Any]:
+        body = {"id": ticket_id, "customer": "shop", "severity": "medium",
+                "type": request_type, "opened_at": "2026-11-16T15:00:00Z"}  # fmt: skip
+        if effort is not None:
+            body["effort"] = effort
+        answer = api.client.post(f"{API_PREFIX}/tickets", json=body, headers=api.headers())
+        assert answer.status_code == 201, answer.text
+        return answer.json()  # type: ignore[no-any-return]
+
+    small = opened("T-small", "minor-tuning", "2h")
+    large = opened("T-large", "minor-tuning", "6h")
+    feature = opened("T-feature", "net-new-feature", None)
+    assert (small["change_order"], large["change_order"]) == (False, True)
+    assert large["effort_seconds"] == 6 * 3600
+    assert (feature["enhancement"], feature["change_order"]) == (True, True)
+    assert feature["response"]["state"] == "no-target"
+    assert small["response"]["state"] != "no-target"
+    wrong = api.client.post(
+        f"{API_PREFIX}/tickets",
+        json={"id": "T-x", "customer": "shop", "severity": "medium", "type": "minor-tunning"},
+        headers=api.headers(),
+    )
+    assert "did you mean 'minor-tuning'" in assert_problem(wrong, 422)["errors"][0]["message"]

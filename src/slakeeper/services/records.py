@@ -154,6 +154,7 @@ class Ticket:
     subject: str
     policy_version: int | None
     created_at: datetime
+    effort_seconds: int | None = None  # estimated or spent effort, for the change-order rule
 
 
 @dataclass(frozen=True)

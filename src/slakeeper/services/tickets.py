@@ -52,6 +52,7 @@ class TicketView:
     clocks: TicketClocks
     plan: str
     enhancement: bool
+    change_order: bool
 
 
 def _policy(uow: UnitOfWork, org_id: str, version: int | None) -> tuple[int, LoadedPolicy]:
@@ -85,7 +86,21 @@ def _view(
     clocks = engine.replay_events(
         _domain_events(events), ticket.request_type, now=now, plan=plan or None
     )
-    return TicketView(ticket, events, clocks, plan, engine.is_enhancement(ticket.request_type))
+    enhancement = engine.is_enhancement(ticket.request_type)
+    return TicketView(
+        ticket, events, clocks, plan, enhancement, _change_order(loaded, ticket, enhancement)
+    )
+
+
+def _change_order(loaded: LoadedPolicy, ticket: Ticket, enhancement: bool) -> bool:
+    """Enhancements are change orders; so is covered work whose effort passes the policy's
+    change-order threshold (seed 004: "what threshold turns a request into a change order")."""
+    if enhancement:
+        return True
+    rule = loaded.policy.support.change_order
+    if rule is None or rule.threshold is None or ticket.effort_seconds is None:
+        return False
+    return timedelta(seconds=ticket.effort_seconds) > rule.threshold
 
 
 def _check_type(loaded: LoadedPolicy, request_type: str) -> None:
@@ -132,6 +147,7 @@ def open_ticket(
     subject: str,
     opened_at: datetime,
     now: datetime,
+    effort: timedelta | None = None,
 ) -> TicketView:
     if principal.customer_id is not None and principal.customer_id != customer_id:
         raise Forbidden("a customer-scoped key opens requests for its own customer only")
@@ -151,6 +167,7 @@ def open_ticket(
         subject=subject,
         policy_version=None,
         created_at=now,
+        effort_seconds=None if effort is None else int(effort.total_seconds()),
     )
     try:
         uow.tickets.add(ticket)
@@ -427,6 +444,8 @@ def ticket_json(v: TicketView, *, with_events: bool = False) -> dict[str, Any]:
         "plan": v.plan,
         "type": v.ticket.request_type,
         "enhancement": v.enhancement,
+        "effort_seconds": v.ticket.effort_seconds,
+        "change_order": v.change_order,
         "subject": v.ticket.subject,
         "severity": v.clocks.severity,
         "status": v.clocks.status,

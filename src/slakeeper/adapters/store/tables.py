@@ -127,6 +127,7 @@ tickets = Table(
     Column("request_type", String(64), nullable=False),
     Column("subject", String(300), nullable=False),
     Column("policy_version", Integer, nullable=True),
+    Column("effort_seconds", Integer, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
 )
 

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from slakeeper.api.deps import ContainerDep, OrgReader, Reader, Writer
 from slakeeper.api.routes.common import Cursor, Limit, after
 from slakeeper.api.schemas import Slug, Strict, Text, encode_cursor
+from slakeeper.policy.types import Duration
 from slakeeper.services import tickets
 from slakeeper.services.errors import Invalid, NotFound
 from slakeeper.services.support_review import review_json
@@ -31,6 +32,11 @@ class TicketCreate(Strict):
     type: Slug = Field("incident", description="Request type (covered or enhancement).")
     subject: Text = "support request"
     opened_at: AwareDatetime | None = Field(None, description="Default: now.")
+    effort: Duration | None = Field(
+        None,
+        description="Estimated effort (e.g. `6h`): past the policy's threshold the "
+        "request is a change order.",
+    )
 
 
 class TicketEventCreate(Strict):
@@ -59,7 +65,7 @@ def open_ticket(body: TicketCreate, principal: Writer, container: ContainerDep) 
         view = tickets.open_ticket(
             uow, principal, ticket_id=body.id, customer_id=body.customer,
             severity=body.severity, request_type=body.type, subject=body.subject,
-            opened_at=body.opened_at or now, now=now,
+            opened_at=body.opened_at or now, now=now, effort=body.effort,
         )  # fmt: skip
         uow.commit()
     return tickets.ticket_json(view, with_events=True)

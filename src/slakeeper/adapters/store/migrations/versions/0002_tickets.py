@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("request_type", sa.String(64), nullable=False),
         sa.Column("subject", sa.String(300), nullable=False),
         sa.Column("policy_version", sa.Integer, nullable=True),
+        sa.Column("effort_seconds", sa.Integer, nullable=True),
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.PrimaryKeyConstraint("org_id", "id", name="pk_tickets"),
         sa.ForeignKeyConstraint(
