@@ -21,6 +21,7 @@ from slakeeper.domain.calendars import (
     warning_at,
 )
 from slakeeper.domain.intervals import IntervalSet, NaiveDatetimeError
+from strategies import calendars
 
 NEW_YORK = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -349,7 +350,6 @@ def oracle_minutes(
 
 
 # -- generated inputs --------------------------------------------------------------------------
-ZONES = ["UTC", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata"]
 ANCHORS = [
     datetime(2026, 3, 8, tzinfo=UTC),  # New York spring forward
     datetime(2026, 11, 1, tzinfo=UTC),  # New York fall back
@@ -362,30 +362,6 @@ ANCHORS = [
     datetime(2026, 1, 27, tzinfo=UTC),  # the engine caches 32-day blocks: one starts here
 ]
 WINDOW = 3 * 24 * 60  # minutes the oracle looks at
-
-
-@st.composite
-def open_spans(draw: st.DrawFn) -> OpenSpan:
-    start_quarter = draw(st.integers(0, 95))
-    length = draw(st.integers(1, 192 - start_quarter))
-    return OpenSpan(
-        draw(st.integers(0, 6)),
-        time(start_quarter // 4, start_quarter % 4 * 15),
-        (start_quarter + length) * 15,
-    )
-
-
-@st.composite
-def calendars(draw: st.DrawFn, anchor: date) -> Calendar:
-    """A random weekly schedule (overnight spans included) with holidays around ``anchor``."""
-    holidays = draw(st.frozensets(st.integers(-4, 4).map(lambda n: anchor + timedelta(days=n))))
-    return Calendar(
-        "generated",
-        draw(st.sampled_from(ZONES)),
-        tuple(draw(st.lists(open_spans(), max_size=6))),
-        always_open=draw(st.integers(0, 9)) == 0,
-        holiday_dates=holidays,
-    )
 
 
 @st.composite

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from slakeeper.domain.support import (
 )
 from slakeeper.policy.loader import load_policy_file
 from slakeeper.services.support_clocks import SupportClocks, support_clocks
+from strategies import calendars
 
 NEW_YORK = ZoneInfo("America/New_York")
 MINUTE = timedelta(minutes=1)
@@ -516,7 +517,6 @@ def oracle_replay(events: list[tuple[int, str, str | None]], now: int) -> Oracle
     return Oracle(paused, response, cycles, status == WAITING)
 
 
-ZONES = ["UTC", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata"]
 ANCHORS = [
     datetime(2026, 3, 8, tzinfo=UTC),
     datetime(2026, 11, 1, tzinfo=UTC),
@@ -526,29 +526,6 @@ ANCHORS = [
     datetime(2028, 2, 29, tzinfo=UTC),
 ]
 KINDS = ["responded", "customer-replied", "status-changed", "resolved", "reopened"]
-
-
-@st.composite
-def open_spans(draw: st.DrawFn) -> OpenSpan:
-    start_quarter = draw(st.integers(0, 95))
-    length = draw(st.integers(1, 192 - start_quarter))
-    return OpenSpan(
-        draw(st.integers(0, 6)),
-        time(start_quarter // 4, start_quarter % 4 * 15),
-        (start_quarter + length) * 15,
-    )
-
-
-@st.composite
-def calendars(draw: st.DrawFn, anchor: date) -> Calendar:
-    holidays = draw(st.frozensets(st.integers(-3, 3).map(lambda n: anchor + timedelta(days=n))))
-    return Calendar(
-        "generated",
-        draw(st.sampled_from(ZONES)),
-        tuple(draw(st.lists(open_spans(), min_size=1, max_size=5))),
-        always_open=draw(st.integers(0, 7)) == 0,
-        holiday_dates=holidays,
-    )
 
 
 @dataclass
@@ -584,7 +561,9 @@ class Scenario:
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
     anchor = draw(st.sampled_from(ANCHORS))
-    calendar = draw(calendars(anchor.date()))
+    calendar = draw(
+        calendars(anchor.date(), min_spans=1, max_spans=5, holiday_days=3, always_open_one_in=8)
+    )
     opened_at = anchor + draw(st.integers(-1440, 1440)) * MINUTE
     events: list[tuple[int, str, str | None]] = [(0, "opened", None)]
     minute = 0
