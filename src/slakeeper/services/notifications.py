@@ -1,7 +1,7 @@
 """Delivering the outbox: each message at least once, retried with backoff, never lost.
 
 A message is written in the same transaction as the change that causes it (see
-``tickets.scan_notifications``). :func:`deliver_due` sends the messages whose time has come
+:func:`scan_notifications`). :func:`deliver_due` sends the messages whose time has come
 through a :class:`~slakeeper.services.ports.Notifier`; a failure is recorded with the next
 attempt time (30 s, 2 min, 10 min, then hourly), so a crash or an unreachable receiver delays a
 message but never drops it. Receivers deduplicate by the message's ``dedupe_key``.
@@ -9,11 +9,14 @@ message but never drops it. Receivers deduplicate by the message's ``dedupe_key`
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from slakeeper.services import tickets
-from slakeeper.services.ports import Notifier, UnitOfWorkFactory
+from slakeeper.domain.support import ClockState, TicketClocks
+from slakeeper.services import audit, tickets
+from slakeeper.services.ports import Notifier, UnitOfWork, UnitOfWorkFactory
+from slakeeper.services.records import OutboxMessage
 
 BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1))
 
@@ -38,7 +41,7 @@ def run_once(uow: UnitOfWorkFactory, notifier: Notifier | None, now: datetime) -
         organisations = work.organisations.all()
     for org in organisations:
         with uow() as work:
-            written += len(tickets.scan_notifications(work, org.id, now))
+            written += len(scan_notifications(work, org.id, now))
             work.commit()
     delivered = failed = 0
     if notifier is not None:
@@ -69,3 +72,49 @@ def deliver_due(
                 work.outbox.delivered(message.org_id, message.dedupe_key, now)
         work.commit()
     return delivered, failed
+
+
+def scan_notifications(uow: UnitOfWork, org_id: str, now: datetime) -> list[OutboxMessage]:
+    """Outbox messages (and audit entries) for every clock newly at risk or breached."""
+    written: list[OutboxMessage] = []
+    for ticket_view in tickets.all_views(uow, org_id, now):
+        if ticket_view.clocks.status == tickets.CLOSED and not _has_breach(ticket_view.clocks):
+            continue
+        for clock in ticket_view.clocks.clocks:
+            for topic, applies in (
+                ("ticket.at-risk", clock.at_risk),
+                ("ticket.breached", clock.state is ClockState.BREACHED),
+            ):
+                if not applies:
+                    continue
+                key = f"{ticket_view.ticket.id}:{clock.clock}:{clock.cycle}:{topic}"
+                message = OutboxMessage(
+                    org_id=org_id,
+                    dedupe_key=key,
+                    topic=topic,
+                    payload=json.dumps(
+                        {
+                            "topic": topic,
+                            "ticket": ticket_view.ticket.id,
+                            "customer": ticket_view.ticket.customer_id,
+                            "severity": ticket_view.clocks.severity,
+                            "clock": tickets.clock_json(clock),
+                        },
+                        sort_keys=True,
+                    ),
+                    created_at=now,
+                    attempts=0,
+                    next_attempt_at=now,
+                )
+                if uow.outbox.add(message):
+                    written.append(message)
+                    audit.append(
+                        uow, org_id=org_id, actor="worker", action=topic, entity_type="ticket",
+                        entity_id=ticket_view.ticket.id, before=None,
+                        after=json.loads(message.payload), at=now,
+                    )  # fmt: skip
+    return written
+
+
+def _has_breach(clocks: TicketClocks) -> bool:
+    return any(clock.state is ClockState.BREACHED for clock in clocks.clocks)

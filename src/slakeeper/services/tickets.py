@@ -4,13 +4,13 @@ A ticket stores only its events; its clocks are replayed from them against the a
 each time they are read, so a changed calendar or target recomputes every open request. A
 resolved request keeps the policy version it was judged by (``policy_version``) unless a
 recompute is asked for. At-risk and breached clocks become outbox messages (deduplicated by
-ticket, clock, cycle and state) and audit entries, written by :func:`scan_notifications`, which
+ticket, clock, cycle and state) and audit entries, written by
+``notifications.scan_notifications``, which
 a worker runs: it derives everything from stored events, so a restart misses nothing.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +19,6 @@ from typing import Any
 from slakeeper.domain.intervals import seconds
 from slakeeper.domain.support import (
     ClockResult,
-    ClockState,
     EventKind,
     TicketClocks,
     TicketEvent,
@@ -31,7 +30,6 @@ from slakeeper.services.errors import ConflictError, Forbidden, Invalid, NotFoun
 from slakeeper.services.evaluate import decimal_seconds
 from slakeeper.services.ports import Conflict, UnitOfWork
 from slakeeper.services.records import (
-    OutboxMessage,
     Page,
     Principal,
     Ticket,
@@ -363,55 +361,6 @@ def import_csv(
         {"ids": [row.id for row in result.rows]}, now,
     )  # fmt: skip
     return result
-
-
-# --------------------------------------------------------------------------- notifications
-
-
-def scan_notifications(uow: UnitOfWork, org_id: str, now: datetime) -> list[OutboxMessage]:
-    """Outbox messages (and audit entries) for every clock newly at risk or breached."""
-    written: list[OutboxMessage] = []
-    for ticket_view in all_views(uow, org_id, now):
-        if ticket_view.clocks.status == CLOSED and not _has_breach(ticket_view.clocks):
-            continue
-        for clock in ticket_view.clocks.clocks:
-            for topic, applies in (
-                ("ticket.at-risk", clock.at_risk),
-                ("ticket.breached", clock.state is ClockState.BREACHED),
-            ):
-                if not applies:
-                    continue
-                key = f"{ticket_view.ticket.id}:{clock.clock}:{clock.cycle}:{topic}"
-                message = OutboxMessage(
-                    org_id=org_id,
-                    dedupe_key=key,
-                    topic=topic,
-                    payload=json.dumps(
-                        {
-                            "topic": topic,
-                            "ticket": ticket_view.ticket.id,
-                            "customer": ticket_view.ticket.customer_id,
-                            "severity": ticket_view.clocks.severity,
-                            "clock": clock_json(clock),
-                        },
-                        sort_keys=True,
-                    ),
-                    created_at=now,
-                    attempts=0,
-                    next_attempt_at=now,
-                )
-                if uow.outbox.add(message):
-                    written.append(message)
-                    audit.append(
-                        uow, org_id=org_id, actor="worker", action=topic, entity_type="ticket",
-                        entity_id=ticket_view.ticket.id, before=None,
-                        after=json.loads(message.payload), at=now,
-                    )  # fmt: skip
-    return written
-
-
-def _has_breach(clocks: TicketClocks) -> bool:
-    return any(clock.state is ClockState.BREACHED for clock in clocks.clocks)
 
 
 # --------------------------------------------------------------------------- JSON
