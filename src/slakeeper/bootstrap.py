@@ -15,7 +15,7 @@ from sqlalchemy.exc import (
 )
 
 from slakeeper.adapters.notify.email import EmailNotifier, FanOutNotifier
-from slakeeper.adapters.notify.webhook import WebhookNotifier
+from slakeeper.adapters.notify.webhook import SlackNotifier, WebhookNotifier
 from slakeeper.adapters.store import migrate
 from slakeeper.adapters.store.engine import make_engine
 from slakeeper.adapters.store.repository import SqlUnitOfWorkFactory
@@ -81,7 +81,9 @@ def build_notifier(settings: Settings) -> Notifier | None:
     """Webhook and/or email from the settings; None when neither is configured."""
     notifiers: list[Notifier] = []
     if settings.webhook_url:
-        notifiers.append(WebhookNotifier(settings.webhook_url))
+        notifiers.append(WebhookNotifier(settings.webhook_url, settings.webhook_secret))
+    if settings.slack_webhook_url:
+        notifiers.append(SlackNotifier(settings.slack_webhook_url))
     if settings.smtp_host and settings.notify_email:
         recipients = [r.strip() for r in settings.notify_email.split(",") if r.strip()]
         notifiers.append(

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(
         None, description="Where the worker POSTs notifications (at-risk and breached clocks)."
     )
+    webhook_secret: str | None = Field(
+        None, description="Standard Webhooks secret (`whsec_...`) that signs every webhook."
+    )
+    slack_webhook_url: str | None = Field(
+        None, description="A Slack-compatible incoming webhook for notifications."
+    )
     smtp_host: str | None = Field(None, description="SMTP server for email notifications.")
     smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port.")
     smtp_from: str = Field("slakeeper@localhost", description="Sender of notification email.")

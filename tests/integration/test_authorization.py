@@ -181,6 +181,8 @@ MATRIX: list[Route] = [
           lambda w: Call(f"{V}/tickets/import", headers={"Content-Type": "text/csv"},
                          content=f"id,customer,severity,opened_at\n{w.unique('I')},{ALPHA},"
                                  "sev-2,2026-11-02T10:00:00Z\n".encode())),
+    Route("GET", f"{V}/outbox",                  ADMIN, False, 200, 200,
+          lambda w: Call(f"{V}/outbox")),
     Route("GET", f"{V}/reports/support-review",  READ,  False, 200, 422,
           lambda w: Call(f"{V}/reports/support-review",
                          params={"from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z"})),

@@ -3,6 +3,9 @@ stores; the webhook receiver is a real HTTP server on loopback."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import socket
 import threading
@@ -262,3 +265,75 @@ def test_enhancements_and_tuning_past_the_threshold_are_change_orders(api: Api) 
         headers=api.headers(),
     )
     assert "did you mean 'minor-tuning'" in assert_problem(wrong, 422)["errors"][0]["message"]
+
+
+class SignedReceiver(BaseHTTPRequestHandler):
+    """Verifies the Standard Webhooks signature; answers 500 three times, then 204."""
+
+    secret = "whsec_" + base64.b64encode(b"a test secret of some length").decode()
+    received: list[dict[str, Any]] = []  # noqa: RUF012 - shared with the test on purpose
+    failures_left = 3
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        key = base64.b64decode(self.secret.removeprefix("whsec_"))
+        signed = f"{self.headers['webhook-id']}.{self.headers['webhook-timestamp']}.".encode()
+        expected = base64.b64encode(hmac.new(key, signed + body, hashlib.sha256).digest())
+        signature = self.headers["webhook-signature"].removeprefix("v1,").encode()
+        if not hmac.compare_digest(expected, signature):
+            self.send_response(401)
+        elif SignedReceiver.failures_left > 0:
+            SignedReceiver.failures_left -= 1
+            self.send_response(500)
+        else:
+            SignedReceiver.received.append(json.loads(body))
+            self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        del args
+
+
+def test_a_signed_webhook_that_fails_three_times_gets_the_message_once(api: Api) -> None:
+    SignedReceiver.received = []
+    SignedReceiver.failures_left = 3
+    server = HTTPServer(("127.0.0.1", 0), SignedReceiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    api.upload_policy(SAAS)
+    api.customer("big", plan="enterprise", monthly_fee=None, annual_fee="1200")
+    now = api.container.clock.now()
+    open_ticket(api, "T-signed", "big", opened_at=(now - timedelta(hours=2)).isoformat())
+    webhook = WebhookNotifier(
+        f"http://127.0.0.1:{server.server_port}/hook", secret=SignedReceiver.secret
+    )
+    try:
+        moments = [now + timedelta(hours=hour) for hour in range(6)]
+        reports = [notifications.run_once(api.container.uow, webhook, moment) for moment in moments]
+    finally:
+        webhook.close()
+        server.shutdown()
+        server.server_close()
+    assert [(r.delivered, r.failed) for r in reports[:4]] == [(0, 1), (0, 1), (0, 1), (1, 0)]
+    assert sum(r.delivered for r in reports) == 1
+    (message,) = SignedReceiver.received
+    assert message["payload"]["ticket"] == "T-signed"
+    outbox = api.client.get(f"{API_PREFIX}/outbox", headers=api.headers()).json()["items"]
+    assert [(m["state"], m["attempts"]) for m in outbox] == [("delivered", 4)]
+
+
+def test_a_message_that_never_gets_through_becomes_a_visible_dead_letter(api: Api) -> None:
+    api.upload_policy(SAAS)
+    api.customer("big", plan="enterprise", monthly_fee=None, annual_fee="1200")
+    now = api.container.clock.now()
+    open_ticket(api, "T-dead", "big", opened_at=(now - timedelta(hours=2)).isoformat())
+    down = MemoryNotifier()
+    down.fail = 1000
+    for hour in range(notifications.MAX_ATTEMPTS + 3):
+        notifications.run_once(api.container.uow, down, now + timedelta(hours=hour))
+    dead = api.client.get(
+        f"{API_PREFIX}/outbox", params={"state": "dead"}, headers=api.headers()
+    ).json()["items"]
+    assert [(m["attempts"], m["last_error"]) for m in dead] == [
+        (notifications.MAX_ATTEMPTS, "ConnectionError: receiver unreachable")
+    ]
+    assert down.sent == []

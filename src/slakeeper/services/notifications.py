@@ -4,7 +4,8 @@ A message is written in the same transaction as the change that causes it (see
 :func:`scan_notifications`). :func:`deliver_due` sends the messages whose time has come
 through a :class:`~slakeeper.services.ports.Notifier`; a failure is recorded with the next
 attempt time (30 s, 2 min, 10 min, then hourly), so a crash or an unreachable receiver delays a
-message but never drops it. Receivers deduplicate by the message's ``dedupe_key``.
+message but never drops it; after ``MAX_ATTEMPTS`` failures it is a dead letter, kept and shown
+by ``GET /api/v1/outbox?state=dead``. Receivers deduplicate by the message's ``dedupe_key``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from slakeeper.services.ports import Notifier, UnitOfWork, UnitOfWorkFactory
 from slakeeper.services.records import OutboxMessage
 
 BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1))
+#: After this many failed attempts a message is a dead letter: kept, visible, never retried.
+MAX_ATTEMPTS = 12
 
 
 def next_attempt(attempts: int, now: datetime) -> datetime:
@@ -61,11 +64,13 @@ def deliver_due(
             except Exception as exc:  # any failure of the receiver: try again later
                 failed += 1
                 reason = f"{type(exc).__name__}: {exc}"[:500]
+                dead = message.attempts + 1 >= MAX_ATTEMPTS
                 work.outbox.failed(
                     message.org_id,
                     message.dedupe_key,
                     reason,
                     next_attempt(message.attempts, now),
+                    now if dead else None,
                 )
             else:
                 delivered += 1

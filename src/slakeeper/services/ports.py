@@ -97,7 +97,12 @@ class OutboxRepository(Protocol):
     def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]: ...
     def delivered(self, org_id: str, dedupe_key: str, at: datetime) -> None: ...
     def failed(
-        self, org_id: str, dedupe_key: str, error: str, next_attempt_at: datetime
+        self,
+        org_id: str,
+        dedupe_key: str,
+        error: str,
+        next_attempt_at: datetime,
+        dead_at: datetime | None = None,
     ) -> None: ...
     def list(self, org_id: str) -> Sequence[OutboxMessage]: ...
 

@@ -182,4 +182,11 @@ class OutboxMessage:
     attempts: int
     next_attempt_at: datetime
     delivered_at: datetime | None = None
+    dead_at: datetime | None = None  # given up after too many failures (the dead letters)
     last_error: str | None = None
+
+    @property
+    def state(self) -> str:
+        if self.delivered_at is not None:
+            return "delivered"
+        return "dead" if self.dead_at is not None else "pending"

@@ -260,7 +260,7 @@ class _Outbox:
             (
                 m
                 for m in self.s.outbox.values()
-                if m.delivered_at is None and m.next_attempt_at <= now
+                if m.delivered_at is None and m.dead_at is None and m.next_attempt_at <= now
             ),
             key=lambda m: (m.created_at, m.dedupe_key),
         )
@@ -272,13 +272,21 @@ class _Outbox:
             message, delivered_at=at, attempts=message.attempts + 1, last_error=None
         )
 
-    def failed(self, org_id: str, dedupe_key: str, error: str, next_attempt_at: datetime) -> None:
+    def failed(
+        self,
+        org_id: str,
+        dedupe_key: str,
+        error: str,
+        next_attempt_at: datetime,
+        dead_at: datetime | None = None,
+    ) -> None:
         message = self.s.outbox[(org_id, dedupe_key)]
         self.s.outbox[(org_id, dedupe_key)] = replace(
             message,
             attempts=message.attempts + 1,
             last_error=error,
             next_attempt_at=next_attempt_at,
+            dead_at=dead_at,
         )
 
     def list(self, org_id: str) -> Sequence[OutboxMessage]:

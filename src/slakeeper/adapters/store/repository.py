@@ -356,7 +356,11 @@ class SqlOutbox(_Repository):
     def due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
         statement = (
             select(outbox)
-            .where(outbox.c.delivered_at.is_(None), outbox.c.next_attempt_at <= now)
+            .where(
+                outbox.c.delivered_at.is_(None),
+                outbox.c.dead_at.is_(None),
+                outbox.c.next_attempt_at <= now,
+            )
             .order_by(outbox.c.created_at, outbox.c.dedupe_key)
             .limit(limit)
         )
@@ -371,12 +375,22 @@ class SqlOutbox(_Repository):
             .values(delivered_at=at, attempts=outbox.c.attempts + 1, last_error=None)
         )
 
-    def failed(self, org_id: str, dedupe_key: str, error: str, next_attempt_at: datetime) -> None:
+    def failed(
+        self,
+        org_id: str,
+        dedupe_key: str,
+        error: str,
+        next_attempt_at: datetime,
+        dead_at: datetime | None = None,
+    ) -> None:
         self.c.execute(
             update(outbox)
             .where(outbox.c.org_id == org_id, outbox.c.dedupe_key == dedupe_key)
             .values(
-                attempts=outbox.c.attempts + 1, last_error=error, next_attempt_at=next_attempt_at
+                attempts=outbox.c.attempts + 1,
+                last_error=error,
+                next_attempt_at=next_attempt_at,
+                dead_at=dead_at,
             )
         )
 

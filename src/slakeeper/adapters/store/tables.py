@@ -156,6 +156,7 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", UtcDateTime, nullable=False),
     Column("delivered_at", UtcDateTime, nullable=True),
+    Column("dead_at", UtcDateTime, nullable=True),
     Column("last_error", Text, nullable=True),
 )
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
-from slakeeper.api.deps import ContainerDep, OrgReader, Reader
+from slakeeper.api.deps import Admin, ContainerDep, OrgReader, Reader
 from slakeeper.api.routes.common import Cursor, Limit, after_int
 from slakeeper.api.schemas import AuditEntryPublic, ComponentPublic, Page, encode_cursor
 from slakeeper.services import components
@@ -50,3 +51,36 @@ def list_audit(
         ],
         next_cursor=encode_cursor(str(entries[-1].seq)) if more and entries else None,
     )
+
+
+@router.get("/outbox", tags=["notifications"])
+def list_outbox(
+    principal: Admin,
+    container: ContainerDep,
+    state: Annotated[
+        str | None,
+        Query(pattern="^(pending|delivered|dead)$", description="pending, delivered or dead."),
+    ] = None,
+) -> dict[str, Any]:
+    """Notifications and their delivery: attempts, last error, and the dead letters (given up
+    after repeated failures)."""
+    with container.uow() as uow:
+        messages = uow.outbox.list(principal.org_id)
+    return {
+        "items": [
+            {
+                "dedupe_key": m.dedupe_key,
+                "topic": m.topic,
+                "state": m.state,
+                "attempts": m.attempts,
+                "created_at": iso(m.created_at),
+                "next_attempt_at": None if m.state != "pending" else iso(m.next_attempt_at),
+                "delivered_at": iso(m.delivered_at),
+                "dead_at": iso(m.dead_at),
+                "last_error": m.last_error,
+                "payload": json.loads(m.payload),
+            }
+            for m in messages
+            if state is None or m.state == state
+        ]
+    }

@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer, nullable=False),
         sa.Column("next_attempt_at", UtcDateTime, nullable=False),
         sa.Column("delivered_at", UtcDateTime, nullable=True),
+        sa.Column("dead_at", UtcDateTime, nullable=True),
         sa.Column("last_error", sa.Text, nullable=True),
         sa.PrimaryKeyConstraint("org_id", "dedupe_key", name="pk_outbox"),
         sa.ForeignKeyConstraint(
