@@ -165,7 +165,7 @@ def open_ticket(
         subject=subject,
         policy_version=None,
         created_at=now,
-        effort_seconds=None if effort is None else int(effort.total_seconds()),
+        effort_seconds=None if effort is None else effort // timedelta(seconds=1),
     )
     try:
         uow.tickets.add(ticket)
