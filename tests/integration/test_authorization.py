@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ from slakeeper.services.records import IMPLIED, Scope
 ALPHA = "acme-alpha"  # the customer the requests are about
 BETA = "acme-beta"  # the other customer: its key must not see ALPHA
 TICKET = "T-ALPHA"  # a support request of ALPHA
+INCIDENT = "INC-ALPHA"  # a resolved incident that affected ALPHA only
+WINDOW = "MW-1"  # a maintenance window in progress
 POLICY_TEXT = TRULAYER.read_text(encoding="utf-8")
 
 
@@ -181,6 +184,28 @@ MATRIX: list[Route] = [
           lambda w: Call(f"{V}/tickets/import", headers={"Content-Type": "text/csv"},
                          content=f"id,customer,severity,opened_at\n{w.unique('I')},{ALPHA},"
                                  "sev-2,2026-11-02T10:00:00Z\n".encode())),
+    # The other tenant has no policy with the severity and components.
+    Route("POST", f"{V}/incidents",              WRITE, False, 201, 422,
+          lambda w: Call(f"{V}/incidents", json={"id": w.unique("INC"), "title": "Down",
+                                                 "severity": "sev-2"})),
+    Route("GET", f"{V}/incidents",               READ,  True,  200, 200,
+          lambda w: Call(f"{V}/incidents")),
+    Route("GET", f"{V}/incidents/{{incident_id}}", READ, True, 200, 404,
+          lambda w: Call(f"{V}/incidents/{INCIDENT}")),
+    Route("POST", f"{V}/incidents/{{incident_id}}/updates", WRITE, False, 201, 404,
+          lambda w: Call(f"{V}/incidents/{INCIDENT}/updates",
+                         json={"status": "postmortem", "message": w.unique("note")})),
+    Route("PUT", f"{V}/incidents/{{incident_id}}/postmortem", WRITE, False, 200, 404,
+          lambda w: Call(f"{V}/incidents/{INCIDENT}/postmortem",
+                         json={"markdown": "# What happened"})),
+    Route("POST", f"{V}/maintenance",            WRITE, False, 201, 422,
+          lambda w: Call(f"{V}/maintenance", json={
+              "id": w.unique("MW"), "title": "Upgrade", "components": ["dashboard"],
+              "starts_at": "2030-01-01T00:00:00Z", "ends_at": "2030-01-01T01:00:00Z"})),
+    Route("GET", f"{V}/maintenance",             READ,  True,  200, 200,
+          lambda w: Call(f"{V}/maintenance")),
+    Route("POST", f"{V}/maintenance/{{window_id}}/complete", WRITE, False, 200, 404,
+          lambda w: Call(f"{V}/maintenance/{WINDOW}/complete", json={})),
     Route("GET", f"{V}/outbox",                  ADMIN, False, 200, 200,
           lambda w: Call(f"{V}/outbox")),
     Route("GET", f"{V}/reports/support-review",  READ,  False, 200, 422,
@@ -232,6 +257,29 @@ def world(api: Api) -> World:
         headers=api.headers(),
     )
     assert opened.status_code == 201, opened.text
+    declared = api.client.post(
+        f"{API_PREFIX}/incidents",
+        json={"id": INCIDENT, "title": "Dashboard down", "severity": "sev-2",
+              "customers": [ALPHA], "components": {"dashboard": "major-outage"}},
+        headers=api.headers(),
+    )  # fmt: skip
+    assert declared.status_code == 201, declared.text
+    resolved = api.client.post(
+        f"{API_PREFIX}/incidents/{INCIDENT}/updates",
+        json={"status": "resolved", "message": "Fixed", "components": {"dashboard": "operational"}},
+        headers=api.headers(),
+    )
+    assert resolved.status_code == 201, resolved.text
+    now = api.container.clock.now()
+    window = api.client.post(
+        f"{API_PREFIX}/maintenance",
+        json={"id": WINDOW, "title": "Upgrade", "components": ["dashboard"],
+              "starts_at": (now - timedelta(hours=1)).isoformat(),
+              "ends_at": (now + timedelta(hours=1)).isoformat(),
+              "announced_at": (now - timedelta(days=3)).isoformat()},
+        headers=api.headers(),
+    )  # fmt: skip
+    assert window.status_code == 201, window.text
     _org, other_admin = api.other_organisation("globex")
     revoked_id_and_key = api.client.post(
         f"{API_PREFIX}/keys", json={"name": "revoked", "scopes": ["admin"]}, headers=api.headers()
@@ -343,7 +391,7 @@ def test_each_route_admits_exactly_the_callers_it_should(world: World, route: Ro
     beta_key = world.customer_keys[BETA]
     if not route.customer_visible:
         assert_refused(world, route, "other customer's key", f"Bearer {beta_key}", 403, "forbidden")
-    elif "{customer_id}" in route.path or "{ticket_id}" in route.path:
+    elif any(name in route.path for name in ("{customer_id}", "{ticket_id}", "{incident_id}")):
         assert_refused(world, route, "other customer's key", f"Bearer {beta_key}", 404, "not-found")
     else:
         assert_answered(world, route, "other customer's key", beta_key, route.ok, hidden=[ALPHA])

@@ -10,7 +10,15 @@ from slakeeper import __version__
 from slakeeper.api import problems
 from slakeeper.api.deps import RateLimiter
 from slakeeper.api.middleware import IdempotencyMiddleware, Metrics, MetricsMiddleware
-from slakeeper.api.routes import catalogue, customers, health, policies, tenancy, tickets
+from slakeeper.api.routes import (
+    catalogue,
+    customers,
+    health,
+    incidents,
+    policies,
+    tenancy,
+    tickets,
+)
 from slakeeper.api.schemas import ProblemDetails
 from slakeeper.bootstrap import STORE_ERRORS, Container, store_failure
 
@@ -31,7 +39,14 @@ def create_app(container: Container) -> FastAPI:
     app.state.metrics = Metrics(container)
     problems.install(app, STORE_ERRORS, store_failure)
     app.include_router(health.router)
-    routers = (tenancy.router, policies.router, customers.router, catalogue.router, tickets.router)
+    routers = (
+        tenancy.router,
+        policies.router,
+        customers.router,
+        catalogue.router,
+        tickets.router,
+        incidents.router,
+    )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX, responses=problems.ERROR_RESPONSES)
     _publish_problem_schema(app)

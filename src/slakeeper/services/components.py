@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from slakeeper.services.incidents import component_statuses
 from slakeeper.services.policy_versions import active
 from slakeeper.services.ports import UnitOfWork
 from slakeeper.services.records import Principal
@@ -11,13 +13,14 @@ from slakeeper.services.records import Principal
 OPERATIONAL = "operational"
 
 
-def listing(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
-    """Every component of the active policy. Status stays ``operational`` until incidents and
-    measurements (later work) set it."""
+def listing(uow: UnitOfWork, principal: Principal, now: datetime) -> list[dict[str, Any]]:
+    """Every component of the active policy with its current status: the worst impact of the
+    open incidents on it, maintenance in progress, or operational."""
     found = active(uow, principal.org_id)
     if found is None:
         return []
     policy = found[1].policy
+    statuses = component_statuses(uow, principal.org_id, now)
     return [
         {
             "id": component.id,
@@ -26,7 +29,7 @@ def listing(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
             "fail_mode": component.fail_mode.value if component.fail_mode else None,
             "beta": component.beta,
             "third_party": component.third_party,
-            "status": OPERATIONAL,
+            "status": statuses.get(component.id, OPERATIONAL),
         }
         for component in policy.components
     ]

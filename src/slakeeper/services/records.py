@@ -190,3 +190,43 @@ class OutboxMessage:
         if self.delivered_at is not None:
             return "delivered"
         return "dead" if self.dead_at is not None else "pending"
+
+
+@dataclass(frozen=True)
+class Incident:
+    org_id: str
+    id: str
+    title: str
+    severity: str  # the policy's severity id
+    customers: tuple[str, ...]  # empty: every customer
+    fields: dict[str, str]
+    started_at: datetime
+    postmortem: str | None
+    postmortem_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class IncidentUpdate:
+    org_id: str
+    incident_id: str
+    seq: int
+    at: datetime
+    status: str  # investigating, identified, monitoring, resolved, postmortem
+    message: str
+    components: dict[str, str]  # component -> operational, degraded-performance, ...
+    notify: bool
+    actor: str
+
+
+@dataclass(frozen=True)
+class MaintenanceWindow:
+    org_id: str
+    id: str
+    title: str
+    components: tuple[str, ...]
+    starts_at: datetime
+    ends_at: datetime
+    announced_at: datetime
+    completed_at: datetime | None
+    created_at: datetime

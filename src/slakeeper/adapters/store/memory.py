@@ -18,6 +18,9 @@ from slakeeper.services.records import (
     ApiKey,
     AuditEntry,
     Customer,
+    Incident,
+    IncidentUpdate,
+    MaintenanceWindow,
     Organisation,
     OutboxMessage,
     PolicyVersion,
@@ -38,6 +41,9 @@ class _State:
     tickets: dict[tuple[str, str], Ticket] = field(default_factory=dict)
     ticket_events: dict[tuple[str, str, int], TicketEventRecord] = field(default_factory=dict)
     outbox: dict[tuple[str, str], OutboxMessage] = field(default_factory=dict)
+    incidents: dict[tuple[str, str], Incident] = field(default_factory=dict)
+    incident_updates: dict[tuple[str, str, int], IncidentUpdate] = field(default_factory=dict)
+    maintenance: dict[tuple[str, str], MaintenanceWindow] = field(default_factory=dict)
 
 
 class _Organisations:
@@ -295,6 +301,68 @@ class _Outbox:
         )
 
 
+class _Incidents:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def add(self, incident: Incident) -> None:
+        if (incident.org_id, incident.id) in self.s.incidents:
+            raise Conflict(f"incident {incident.id}")
+        self.s.incidents[(incident.org_id, incident.id)] = incident
+
+    def get(self, org_id: str, incident_id: str) -> Incident | None:
+        return self.s.incidents.get((org_id, incident_id))
+
+    def list(self, org_id: str, after: str | None, limit: int) -> Sequence[Incident]:
+        found = sorted(
+            (i for (o, k), i in self.s.incidents.items() if o == org_id and k > (after or "")),
+            key=lambda i: i.id,
+        )
+        return found[:limit]
+
+    def add_update(self, update: IncidentUpdate) -> None:
+        slot = (update.org_id, update.incident_id, update.seq)
+        if slot in self.s.incident_updates:
+            raise Conflict(f"update {update.seq}")
+        self.s.incident_updates[slot] = update
+
+    def updates(self, org_id: str, incident_id: str) -> Sequence[IncidentUpdate]:
+        return sorted(
+            (u for (o, i, _), u in self.s.incident_updates.items()
+             if o == org_id and i == incident_id),
+            key=lambda u: u.seq,
+        )  # fmt: skip
+
+    def set_postmortem(self, org_id: str, incident_id: str, text: str, at: datetime) -> None:
+        incident = self.s.incidents[(org_id, incident_id)]
+        self.s.incidents[(org_id, incident_id)] = replace(
+            incident, postmortem=text, postmortem_at=at
+        )
+
+
+class _Maintenance:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def add(self, window: MaintenanceWindow) -> None:
+        if (window.org_id, window.id) in self.s.maintenance:
+            raise Conflict(f"maintenance {window.id}")
+        self.s.maintenance[(window.org_id, window.id)] = window
+
+    def get(self, org_id: str, window_id: str) -> MaintenanceWindow | None:
+        return self.s.maintenance.get((org_id, window_id))
+
+    def list(self, org_id: str) -> Sequence[MaintenanceWindow]:
+        return sorted(
+            (w for (o, _), w in self.s.maintenance.items() if o == org_id),
+            key=lambda w: (w.starts_at, w.id),
+        )
+
+    def complete(self, org_id: str, window_id: str, at: datetime) -> None:
+        window = self.s.maintenance[(org_id, window_id)]
+        self.s.maintenance[(org_id, window_id)] = replace(window, completed_at=at)
+
+
 class MemoryUnitOfWork:
     organisations: _Organisations
     keys: _Keys
@@ -304,6 +372,8 @@ class MemoryUnitOfWork:
     idempotency: _Idempotency
     tickets: _Tickets
     outbox: _Outbox
+    incidents: _Incidents
+    maintenance: _Maintenance
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -322,6 +392,8 @@ class MemoryUnitOfWork:
         self.idempotency = _Idempotency(self._state)
         self.tickets = _Tickets(self._state)
         self.outbox = _Outbox(self._state)
+        self.incidents = _Incidents(self._state)
+        self.maintenance = _Maintenance(self._state)
         return self
 
     def commit(self) -> None:

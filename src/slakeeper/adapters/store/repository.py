@@ -17,6 +17,9 @@ from slakeeper.adapters.store.tables import (
     audit_log,
     customers,
     idempotency_keys,
+    incident_updates,
+    incidents,
+    maintenance_windows,
     organisations,
     outbox,
     policy_versions,
@@ -28,6 +31,9 @@ from slakeeper.services.records import (
     ApiKey,
     AuditEntry,
     Customer,
+    Incident,
+    IncidentUpdate,
+    MaintenanceWindow,
     Organisation,
     OutboxMessage,
     PolicyVersion,
@@ -401,6 +407,106 @@ class SqlOutbox(_Repository):
         return [OutboxMessage(**row._mapping) for row in rows]
 
 
+class SqlIncidents(_Repository):
+    def add(self, incident: Incident) -> None:
+        values = {**incident.__dict__}
+        values["customers"] = json.dumps(list(incident.customers))
+        values["fields"] = json.dumps(incident.fields, sort_keys=True)
+        self._execute(insert(incidents).values(**values))
+
+    def get(self, org_id: str, incident_id: str) -> Incident | None:
+        row = self.c.execute(
+            select(incidents).where(incidents.c.org_id == org_id, incidents.c.id == incident_id)
+        ).first()
+        return _incident(row) if row else None
+
+    def list(self, org_id: str, after: str | None, limit: int) -> Sequence[Incident]:
+        statement = select(incidents).where(incidents.c.org_id == org_id)
+        if after is not None:
+            statement = statement.where(incidents.c.id > after)
+        rows = self.c.execute(statement.order_by(incidents.c.id).limit(limit))
+        return [_incident(row) for row in rows]
+
+    def add_update(self, update: IncidentUpdate) -> None:
+        values = {**update.__dict__}
+        values["components"] = json.dumps(update.components, sort_keys=True)
+        values["notify"] = int(update.notify)
+        self._execute(insert(incident_updates).values(**values))
+
+    def updates(self, org_id: str, incident_id: str) -> Sequence[IncidentUpdate]:
+        rows = self.c.execute(
+            select(incident_updates)
+            .where(
+                incident_updates.c.org_id == org_id,
+                incident_updates.c.incident_id == incident_id,
+            )
+            .order_by(incident_updates.c.seq)
+        )
+        return [
+            IncidentUpdate(
+                org_id=row.org_id,
+                incident_id=row.incident_id,
+                seq=row.seq,
+                at=row.at,
+                status=row.status,
+                message=row.message,
+                components=json.loads(row.components),
+                notify=bool(row.notify),
+                actor=row.actor,
+            )
+            for row in rows
+        ]
+
+    def set_postmortem(self, org_id: str, incident_id: str, text: str, at: datetime) -> None:
+        self.c.execute(
+            update(incidents)
+            .where(incidents.c.org_id == org_id, incidents.c.id == incident_id)
+            .values(postmortem=text, postmortem_at=at)
+        )
+
+
+class SqlMaintenance(_Repository):
+    def add(self, window: MaintenanceWindow) -> None:
+        values = {**window.__dict__, "components": json.dumps(list(window.components))}
+        self._execute(insert(maintenance_windows).values(**values))
+
+    def get(self, org_id: str, window_id: str) -> MaintenanceWindow | None:
+        row = self.c.execute(
+            select(maintenance_windows).where(
+                maintenance_windows.c.org_id == org_id, maintenance_windows.c.id == window_id
+            )
+        ).first()
+        return _window(row) if row else None
+
+    def list(self, org_id: str) -> Sequence[MaintenanceWindow]:
+        rows = self.c.execute(
+            select(maintenance_windows)
+            .where(maintenance_windows.c.org_id == org_id)
+            .order_by(maintenance_windows.c.starts_at, maintenance_windows.c.id)
+        )
+        return [_window(row) for row in rows]
+
+    def complete(self, org_id: str, window_id: str, at: datetime) -> None:
+        self.c.execute(
+            update(maintenance_windows)
+            .where(maintenance_windows.c.org_id == org_id, maintenance_windows.c.id == window_id)
+            .values(completed_at=at)
+        )
+
+
+def _incident(row: Row[Any]) -> Incident:
+    values = dict(row._mapping)
+    values["customers"] = tuple(json.loads(values["customers"]))
+    values["fields"] = json.loads(values["fields"])
+    return Incident(**values)
+
+
+def _window(row: Row[Any]) -> MaintenanceWindow:
+    values = dict(row._mapping)
+    values["components"] = tuple(json.loads(values["components"]))
+    return MaintenanceWindow(**values)
+
+
 class SqlUnitOfWork:
     """One transaction over the store; commits only when ``commit()`` was called."""
 
@@ -412,6 +518,8 @@ class SqlUnitOfWork:
     idempotency: SqlIdempotency
     tickets: SqlTickets
     outbox: SqlOutbox
+    incidents: SqlIncidents
+    maintenance: SqlMaintenance
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -435,6 +543,8 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotency(connection)
         self.tickets = SqlTickets(connection)
         self.outbox = SqlOutbox(connection)
+        self.incidents = SqlIncidents(connection)
+        self.maintenance = SqlMaintenance(connection)
         return self
 
     def commit(self) -> None:

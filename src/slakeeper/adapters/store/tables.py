@@ -160,11 +160,57 @@ outbox = Table(
     Column("last_error", Text, nullable=True),
 )
 
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("severity", String(64), nullable=False),
+    Column("customers", Text, nullable=False),
+    Column("fields", Text, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("postmortem", Text, nullable=True),
+    Column("postmortem_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+incident_updates = Table(
+    "incident_updates",
+    metadata,
+    Column("org_id", String(36), primary_key=True),
+    Column("incident_id", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("components", Text, nullable=False),
+    Column("notify", Integer, nullable=False),
+    Column("actor", String(200), nullable=False),
+)
+
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("components", Text, nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("announced_at", UtcDateTime, nullable=False),
+    Column("completed_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
 __all__ = [
     "api_keys",
     "audit_log",
     "customers",
     "idempotency_keys",
+    "incident_updates",
+    "incidents",
+    "maintenance_windows",
     "metadata",
     "organisations",
     "outbox",

@@ -20,7 +20,7 @@ router = APIRouter(tags=["components", "audit"])
 def list_components(principal: Reader, container: ContainerDep) -> list[ComponentPublic]:
     """Components as the active policy declares them, with their current status."""
     with container.uow() as uow:
-        found = components.listing(uow, principal)
+        found = components.listing(uow, principal, container.clock.now())
     return [ComponentPublic.model_validate(item) for item in found]
 
 
