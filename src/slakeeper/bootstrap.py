@@ -15,6 +15,7 @@ from sqlalchemy.exc import (
 )
 
 from slakeeper.adapters.notify.email import EmailNotifier, FanOutNotifier
+from slakeeper.adapters.notify.subscribers import SubscriberNotifier
 from slakeeper.adapters.notify.webhook import SlackNotifier, WebhookNotifier
 from slakeeper.adapters.store import migrate
 from slakeeper.adapters.store.engine import make_engine
@@ -62,6 +63,7 @@ class Container:
     uow: UnitOfWorkFactory
     clock: SystemClock
     notifier: Notifier | None = None
+    subscriber_notifier: Notifier | None = None
 
     def is_migrated(self) -> bool:
         return migrate.is_migrated(self.engine)
@@ -106,4 +108,11 @@ def build(settings: Settings | None = None) -> Container:
         uow=SqlUnitOfWorkFactory(engine),
         clock=SystemClock(),
         notifier=notifier,
+        subscriber_notifier=SubscriberNotifier(
+            settings.public_url or f"http://{settings.host}:{settings.port}",
+            smtp_host=settings.smtp_host,
+            smtp_port=settings.smtp_port,
+            sender=settings.smtp_from,
+            webhook_secret=settings.webhook_secret,
+        ),
     )

@@ -16,11 +16,13 @@ from slakeeper.api.routes import (
     health,
     incidents,
     policies,
+    subscriptions,
     tenancy,
     tickets,
 )
 from slakeeper.api.schemas import ProblemDetails
 from slakeeper.bootstrap import STORE_ERRORS, Container, store_failure
+from slakeeper.web import status
 
 API_PREFIX = "/api/v1"
 
@@ -39,6 +41,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.metrics = Metrics(container)
     problems.install(app, STORE_ERRORS, store_failure)
     app.include_router(health.router)
+    app.include_router(status.router, responses=problems.ERROR_RESPONSES)
     routers = (
         tenancy.router,
         policies.router,
@@ -46,9 +49,11 @@ def create_app(container: Container) -> FastAPI:
         catalogue.router,
         tickets.router,
         incidents.router,
+        subscriptions.admin,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX, responses=problems.ERROR_RESPONSES)
+    app.include_router(subscriptions.public, responses=problems.ERROR_RESPONSES)
     _publish_problem_schema(app)
     app.add_middleware(IdempotencyMiddleware, container=container)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

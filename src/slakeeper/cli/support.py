@@ -136,7 +136,12 @@ def worker_command(
     deliver due notifications (SLAKEEPER_WEBHOOK_URL); catches up after any restart."""
     container = _container()
     while True:
-        report = notifications.run_once(container.uow, container.notifier, container.clock.now())
+        report = notifications.run_once(
+            container.uow,
+            container.notifier,
+            container.clock.now(),
+            subscribers=container.subscriber_notifier,
+        )
         typer.echo(
             f"{report.written} new notifications, {report.delivered} delivered, "
             f"{report.failed} failed"

@@ -21,7 +21,7 @@ from slakeeper.domain.support import EventKind, TicketClocks, TicketEvent
 from slakeeper.domain.support_clock import business_days_target
 from slakeeper.policy.errors import did_you_mean, one_of
 from slakeeper.policy.models import Policy
-from slakeeper.services import audit, policy_versions
+from slakeeper.services import audit, policy_versions, subscriptions
 from slakeeper.services.clock import policy_calendar
 from slakeeper.services.errors import ConflictError, Invalid, NotFound
 from slakeeper.services.ports import Conflict, UnitOfWork
@@ -147,7 +147,13 @@ def declare(
         {"title": title, "severity": ladder.id, "components": components,
          "customers": customers, "started_at": iso(started_at)}, now,
     )  # fmt: skip
-    return view(uow, principal, incident_id, now)
+    declared = view(uow, principal, incident_id, now)
+    if notify:
+        subscriptions.notify_incident(
+            uow, org_id=principal.org_id, incident=incident_json(declared),
+            components=list(components), now=now,
+        )  # fmt: skip
+    return declared
 
 
 def add_update(
@@ -186,7 +192,16 @@ def add_update(
         uow, principal, f"incident.{status}", "incident", incident_id, None,
         {"at": iso(at), "message": message, "components": components}, now,
     )  # fmt: skip
-    return view(uow, principal, incident_id, now)
+    updated = view(uow, principal, incident_id, now)
+    if notify:
+        touched = set(components)
+        for earlier in updates:
+            touched |= set(earlier.components)
+        subscriptions.notify_incident(
+            uow, org_id=principal.org_id, incident=incident_json(updated),
+            components=sorted(touched), now=now,
+        )  # fmt: skip
+    return updated
 
 
 def attach_postmortem(

@@ -36,7 +36,12 @@ class RunReport:
     failed: int
 
 
-def run_once(uow: UnitOfWorkFactory, notifier: Notifier | None, now: datetime) -> RunReport:
+def run_once(
+    uow: UnitOfWorkFactory,
+    notifier: Notifier | None,
+    now: datetime,
+    subscribers: Notifier | None = None,
+) -> RunReport:
     """One worker pass: find newly at-risk and breached clocks in every organisation, then
     deliver what is due. Safe to run on several workers at once and after any restart."""
     written = 0
@@ -47,20 +52,30 @@ def run_once(uow: UnitOfWorkFactory, notifier: Notifier | None, now: datetime) -
             written += len(scan_notifications(work, org.id, now))
             work.commit()
     delivered = failed = 0
-    if notifier is not None:
-        delivered, failed = deliver_due(uow, notifier, now)
+    if notifier is not None or subscribers is not None:
+        delivered, failed = deliver_due(uow, notifier, now, subscribers=subscribers)
     return RunReport(written, delivered, failed)
 
 
 def deliver_due(
-    uow: UnitOfWorkFactory, notifier: Notifier, now: datetime, limit: int = 100
+    uow: UnitOfWorkFactory,
+    notifier: Notifier | None,
+    now: datetime,
+    limit: int = 100,
+    *,
+    subscribers: Notifier | None = None,
 ) -> tuple[int, int]:
+    """Send what is due: messages addressed to a subscriber through ``subscribers``, the others
+    (operator notifications) through ``notifier``; a message whose sender is missing waits."""
     delivered = failed = 0
     with uow() as work:
         due = list(work.outbox.due(now, limit))
         for message in due:
+            sender = subscribers if '"to": {' in message.payload else notifier
+            if sender is None:
+                continue
             try:
-                notifier.send(message)
+                sender.send(message)
             except Exception as exc:  # any failure of the receiver: try again later
                 failed += 1
                 reason = f"{type(exc).__name__}: {exc}"[:500]

@@ -230,3 +230,23 @@ class MaintenanceWindow:
     announced_at: datetime
     completed_at: datetime | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """Someone told about incidents and maintenance: an email address (after confirming) or a
+    webhook, for some components (none listed: all)."""
+
+    org_id: str
+    id: str
+    kind: str  # email or webhook
+    target: str
+    components: tuple[str, ...]
+    token_hash: str
+    confirmed_at: datetime | None
+    unsubscribed_at: datetime | None
+    created_at: datetime
+
+    @property
+    def active(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None

@@ -25,6 +25,7 @@ from slakeeper.services.records import (
     OutboxMessage,
     PolicyVersion,
     StoredResponse,
+    Subscriber,
     Ticket,
     TicketEventRecord,
 )
@@ -44,6 +45,7 @@ class _State:
     incidents: dict[tuple[str, str], Incident] = field(default_factory=dict)
     incident_updates: dict[tuple[str, str, int], IncidentUpdate] = field(default_factory=dict)
     maintenance: dict[tuple[str, str], MaintenanceWindow] = field(default_factory=dict)
+    subscribers: dict[tuple[str, str], Subscriber] = field(default_factory=dict)
 
 
 class _Organisations:
@@ -363,6 +365,33 @@ class _Maintenance:
         self.s.maintenance[(org_id, window_id)] = replace(window, completed_at=at)
 
 
+class _Subscribers:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def add(self, subscriber: Subscriber) -> None:
+        if any(s.token_hash == subscriber.token_hash for s in self.s.subscribers.values()):
+            raise Conflict("token")
+        self.s.subscribers[(subscriber.org_id, subscriber.id)] = subscriber
+
+    def by_token(self, token_hash: str) -> Subscriber | None:
+        return next((s for s in self.s.subscribers.values() if s.token_hash == token_hash), None)
+
+    def list(self, org_id: str) -> Sequence[Subscriber]:
+        return sorted(
+            (s for (o, _), s in self.s.subscribers.items() if o == org_id),
+            key=lambda s: (s.created_at, s.id),
+        )
+
+    def confirm(self, org_id: str, subscriber_id: str, at: datetime) -> None:
+        found = self.s.subscribers[(org_id, subscriber_id)]
+        self.s.subscribers[(org_id, subscriber_id)] = replace(found, confirmed_at=at)
+
+    def unsubscribe(self, org_id: str, subscriber_id: str, at: datetime) -> None:
+        found = self.s.subscribers[(org_id, subscriber_id)]
+        self.s.subscribers[(org_id, subscriber_id)] = replace(found, unsubscribed_at=at)
+
+
 class MemoryUnitOfWork:
     organisations: _Organisations
     keys: _Keys
@@ -374,6 +403,7 @@ class MemoryUnitOfWork:
     outbox: _Outbox
     incidents: _Incidents
     maintenance: _Maintenance
+    subscribers: _Subscribers
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -394,6 +424,7 @@ class MemoryUnitOfWork:
         self.outbox = _Outbox(self._state)
         self.incidents = _Incidents(self._state)
         self.maintenance = _Maintenance(self._state)
+        self.subscribers = _Subscribers(self._state)
         return self
 
     def commit(self) -> None:

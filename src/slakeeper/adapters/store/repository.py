@@ -23,6 +23,7 @@ from slakeeper.adapters.store.tables import (
     organisations,
     outbox,
     policy_versions,
+    subscribers,
     ticket_events,
     tickets,
 )
@@ -39,6 +40,7 @@ from slakeeper.services.records import (
     PolicyVersion,
     Scope,
     StoredResponse,
+    Subscriber,
     Ticket,
     TicketEventRecord,
 )
@@ -494,6 +496,46 @@ class SqlMaintenance(_Repository):
         )
 
 
+class SqlSubscribers(_Repository):
+    def add(self, subscriber: Subscriber) -> None:
+        values = {**subscriber.__dict__, "components": json.dumps(list(subscriber.components))}
+        self._execute(insert(subscribers).values(**values))
+
+    def by_token(self, token_hash: str) -> Subscriber | None:
+        row = self.c.execute(
+            select(subscribers).where(subscribers.c.token_hash == token_hash)
+        ).first()
+        return _subscriber(row) if row else None
+
+    def list(self, org_id: str) -> Sequence[Subscriber]:
+        rows = self.c.execute(
+            select(subscribers)
+            .where(subscribers.c.org_id == org_id)
+            .order_by(subscribers.c.created_at, subscribers.c.id)
+        )
+        return [_subscriber(row) for row in rows]
+
+    def confirm(self, org_id: str, subscriber_id: str, at: datetime) -> None:
+        self.c.execute(
+            update(subscribers)
+            .where(subscribers.c.org_id == org_id, subscribers.c.id == subscriber_id)
+            .values(confirmed_at=at)
+        )
+
+    def unsubscribe(self, org_id: str, subscriber_id: str, at: datetime) -> None:
+        self.c.execute(
+            update(subscribers)
+            .where(subscribers.c.org_id == org_id, subscribers.c.id == subscriber_id)
+            .values(unsubscribed_at=at)
+        )
+
+
+def _subscriber(row: Row[Any]) -> Subscriber:
+    values = dict(row._mapping)
+    values["components"] = tuple(json.loads(values["components"]))
+    return Subscriber(**values)
+
+
 def _incident(row: Row[Any]) -> Incident:
     values = dict(row._mapping)
     values["customers"] = tuple(json.loads(values["customers"]))
@@ -520,6 +562,7 @@ class SqlUnitOfWork:
     outbox: SqlOutbox
     incidents: SqlIncidents
     maintenance: SqlMaintenance
+    subscribers: SqlSubscribers
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -545,6 +588,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(connection)
         self.incidents = SqlIncidents(connection)
         self.maintenance = SqlMaintenance(connection)
+        self.subscribers = SqlSubscribers(connection)
         return self
 
     def commit(self) -> None:

@@ -203,6 +203,20 @@ maintenance_windows = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("target", String(500), nullable=False),
+    Column("components", Text, nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("confirmed_at", UtcDateTime, nullable=True),
+    Column("unsubscribed_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
 __all__ = [
     "api_keys",
     "audit_log",
@@ -215,6 +229,7 @@ __all__ = [
     "organisations",
     "outbox",
     "policy_versions",
+    "subscribers",
     "ticket_events",
     "tickets",
 ]
