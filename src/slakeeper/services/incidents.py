@@ -248,6 +248,13 @@ def listing(uow: UnitOfWork, principal: Principal, now: datetime) -> list[Incide
     ]
 
 
+def incident_view(
+    uow: UnitOfWork, incident: Incident, now: datetime, policy: Policy
+) -> IncidentView:
+    """The view of a stored incident under ``policy`` (for pages that list many)."""
+    return _view(uow, incident, now, policy)
+
+
 def _view(uow: UnitOfWork, incident: Incident, now: datetime, policy: Policy) -> IncidentView:
     updates = tuple(uow.incidents.updates(incident.org_id, incident.id))
     events = [TicketEvent(incident.started_at, EventKind.OPENED, severity=incident.severity)]

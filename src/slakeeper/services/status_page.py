@@ -23,8 +23,8 @@ from slakeeper.services.incidents import (
     IMPACTS,
     WORKING,
     IncidentView,
-    _view,
     component_statuses,
+    incident_view,
 )
 from slakeeper.services.ports import UnitOfWork
 from slakeeper.services.records import IncidentUpdate, MaintenanceWindow, Organisation
@@ -204,7 +204,7 @@ def build(uow: UnitOfWork, slug: str, now: datetime) -> StatusPage:
     starts = [org.created_at]
     if policy is not None:
         for incident in uow.incidents.list(org.id, None, 10_000):
-            view = _view(uow, incident, now, policy)
+            view = incident_view(uow, incident, now, policy)
             latest: dict[str, str] = {}
             for update in view.updates:
                 latest.update(update.components)

@@ -20,8 +20,8 @@ import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from slakeeper.api.problems import problem
 from slakeeper.bootstrap import UNAVAILABLE_ERRORS, Container
+from slakeeper.problems import problem
 from slakeeper.services import status_page
 from slakeeper.services.errors import NotFound
 from slakeeper.services.records import iso
