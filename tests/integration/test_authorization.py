@@ -198,6 +198,13 @@ MATRIX: list[Route] = [
     Route("PUT", f"{V}/incidents/{{incident_id}}/postmortem", WRITE, False, 200, 404,
           lambda w: Call(f"{V}/incidents/{INCIDENT}/postmortem",
                          json={"markdown": "# What happened"})),
+    Route("POST", f"{V}/incidents/{{incident_id}}/exclusions", WRITE, False, 201, 404,
+          lambda w: Call(f"{V}/incidents/{INCIDENT}/exclusions", json={
+              "category": "force-majeure", "start": "2026-11-01T00:00:00Z",
+              "end": "2026-11-01T01:00:00Z"})),
+    # The other tenant has no active policy to judge by.
+    Route("GET", f"{V}/reports/sla",              READ,  True,  200, 422,
+          lambda w: Call(f"{V}/reports/sla", params={"period": "2026-11"})),
     Route("POST", f"{V}/maintenance",            WRITE, False, 201, 422,
           lambda w: Call(f"{V}/maintenance", json={
               "id": w.unique("MW"), "title": "Upgrade", "components": ["dashboard"],

@@ -109,3 +109,45 @@ def test_maintenance_says_at_once_whether_its_notice_excludes_it(api: Api) -> No
     done = post(api, "/maintenance/MW-early/complete",
                 {"at": (now - timedelta(minutes=10)).isoformat()}, status=200)  # fmt: skip
     assert (done["state"], done["overrun_seconds"]) == ("completed", 20 * 60)
+
+
+def test_the_sla_report_counts_declared_outages_maintenance_and_exclusions(api: Api) -> None:
+    api.upload_policy()  # trulayer, pro: 99.9 %, 1 day per excess hour
+    api.customer("acme", plan="pro", monthly_fee="1250.00")
+    api.customer("globex", plan="pro", monthly_fee="1250.00")
+
+    def outage(incident_id: str, component: str, start: str, end: str, **extra: Any) -> None:
+        post(api, "/incidents", {"id": incident_id, "title": "Outage", "severity": "sev-2",
+                                 "components": {component: "major-outage"},
+                                 "started_at": start, **extra})  # fmt: skip
+        post(api, f"/incidents/{incident_id}/updates", {
+            "status": "resolved", "message": "Fixed", "at": end,
+            "components": {component: "operational"}})  # fmt: skip
+
+    outage("INC-1", "dashboard", "2026-11-03T10:00:00Z", "2026-11-03T11:00:00Z")
+    outage("INC-2", "ingest-api", "2026-11-05T10:00:00Z", "2026-11-05T12:00:00Z")
+    post(api, "/incidents/INC-2/exclusions", {
+        "category": "force-majeure", "components": ["ingest-api"], "reason": "Cloud region down",
+        "start": "2026-11-05T10:00:00Z", "end": "2026-11-05T11:00:00Z"})  # fmt: skip
+    outage("INC-3", "dashboard", "2026-11-12T10:00:00Z", "2026-11-12T10:30:00Z",
+           customers=["globex"])  # fmt: skip
+    post(api, "/maintenance", {
+        "id": "MW-1", "title": "Upgrade", "components": ["ingest-api"],
+        "starts_at": "2026-11-10T02:00:00Z", "ends_at": "2026-11-10T03:00:00Z",
+        "announced_at": "2026-11-07T02:00:00Z"})  # fmt: skip
+    post(api, "/maintenance/MW-1/complete", {"at": "2026-11-10T03:30:00Z"}, status=200)
+
+    report = api.client.get(
+        f"{API_PREFIX}/reports/sla", params={"period": "2026-11"}, headers=api.headers()
+    ).json()
+    rows = {row["id"]: row for row in report["customers"]}
+    acme = rows["acme"]
+    # 60 (INC-1) + 120 (INC-2) + 60 maintenance + 30 overrun minutes; 60 + 60 excluded.
+    assert (acme["downtime_seconds"], acme["excluded_seconds"]) == ("16200", "7200")
+    assert acme["counted_downtime_seconds"] == "9000"
+    assert acme["uptime_percent"] == "99.652778"
+    # 9000 - 2592 s = 1.78 h of excess, rounded down: 1 day of a 30-day month.
+    assert (acme["credit"]["days"], acme["credit"]["amount"]) == ("1", "41.67")
+    assert "Cloud region down" in {e["reason"] for e in acme["exclusions"]}
+    # INC-3 named globex only.
+    assert rows["globex"]["counted_downtime_seconds"] == str(9000 + 30 * 60)

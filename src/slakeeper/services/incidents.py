@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slakeeper.domain import calendars as dc
+from slakeeper.domain.exclusions import ExclusionCategory
 from slakeeper.domain.support import EventKind, TicketClocks, TicketEvent
 from slakeeper.domain.support_clock import business_days_target
 from slakeeper.policy.errors import did_you_mean, one_of
@@ -420,6 +421,7 @@ def incident_json(v: IncidentView) -> dict[str, Any]:
         "resolved_at": iso(v.resolved_at),
         "response": clock_json(v.clocks.response),
         "resolution": [clock_json(c) for c in v.clocks.resolution],
+        "exclusions": list(v.incident.exclusions),
         "postmortem": {
             "due_at": iso(v.postmortem_due_at),
             "state": v.postmortem_state,
@@ -439,3 +441,45 @@ def incident_json(v: IncidentView) -> dict[str, Any]:
             for u in v.updates
         ],
     }
+
+
+def add_exclusion(
+    uow: UnitOfWork,
+    principal: Principal,
+    incident_id: str,
+    *,
+    category: str,
+    components: list[str],
+    customer: str | None,
+    start: datetime,
+    end: datetime,
+    reason: str,
+    now: datetime,
+) -> IncidentView:
+    """Record that part of an incident's downtime does not count against the SLA (force
+    majeure, a third party, a customer's own doing...), with the incident as its reason."""
+    incident = get(uow, principal, incident_id)
+    categories = [
+        c.value for c in ExclusionCategory if c is not ExclusionCategory.SCHEDULED_MAINTENANCE
+    ]
+    if category not in categories:
+        raise _invalid("category", f"'{category}' is not a category: use {one_of(categories)}")
+    policy = _policy(uow, principal.org_id)
+    _check_components(policy, dict.fromkeys(components, "operational"), "components")
+    if category == "customer-caused" and customer is None:
+        raise _invalid("customer", "a customer-caused exclusion names its customer")
+    if customer is not None and uow.customers.get(principal.org_id, customer) is None:
+        raise _invalid("customer", f"customer '{customer}' does not exist")
+    if end <= start:
+        raise _invalid("end", "the exclusion ends before it starts")
+    record = {
+        "category": category,
+        "components": components,
+        "customer": customer,
+        "start": iso(start),
+        "end": iso(end),
+        "reason": reason or f"incident {incident_id}",
+    }
+    uow.incidents.set_exclusions(principal.org_id, incident_id, [*incident.exclusions, record])
+    audit.record(uow, principal, "incident.exclusion", "incident", incident_id, None, record, now)
+    return view(uow, principal, incident_id, now)

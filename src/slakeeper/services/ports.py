@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from slakeeper.services.records import (
     ApiKey,
@@ -103,6 +103,9 @@ class IncidentRepository(Protocol):
     def add_update(self, update: IncidentUpdate) -> None: ...
     def updates(self, org_id: str, incident_id: str) -> Sequence[IncidentUpdate]: ...
     def set_postmortem(self, org_id: str, incident_id: str, text: str, at: datetime) -> None: ...
+    def set_exclusions(
+        self, org_id: str, incident_id: str, exclusions: Sequence[dict[str, Any]]
+    ) -> None: ...
 
 
 class MaintenanceRepository(Protocol):

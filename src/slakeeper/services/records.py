@@ -204,6 +204,8 @@ class Incident:
     postmortem: str | None
     postmortem_at: datetime | None
     created_at: datetime
+    #: Exclusion records (category, components, customer, start, end, reason) for the SLA.
+    exclusions: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

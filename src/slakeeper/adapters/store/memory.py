@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
+from typing import Any
 
 from slakeeper.services.ports import Conflict
 from slakeeper.services.records import (
@@ -334,6 +335,12 @@ class _Incidents:
              if o == org_id and i == incident_id),
             key=lambda u: u.seq,
         )  # fmt: skip
+
+    def set_exclusions(
+        self, org_id: str, incident_id: str, exclusions: Sequence[dict[str, Any]]
+    ) -> None:
+        incident = self.s.incidents[(org_id, incident_id)]
+        self.s.incidents[(org_id, incident_id)] = replace(incident, exclusions=tuple(exclusions))
 
     def set_postmortem(self, org_id: str, incident_id: str, text: str, at: datetime) -> None:
         incident = self.s.incidents[(org_id, incident_id)]

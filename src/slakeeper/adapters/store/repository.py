@@ -414,6 +414,7 @@ class SqlIncidents(_Repository):
         values = {**incident.__dict__}
         values["customers"] = json.dumps(list(incident.customers))
         values["fields"] = json.dumps(incident.fields, sort_keys=True)
+        values["exclusions"] = json.dumps(list(incident.exclusions), sort_keys=True)
         self._execute(insert(incidents).values(**values))
 
     def get(self, org_id: str, incident_id: str) -> Incident | None:
@@ -458,6 +459,15 @@ class SqlIncidents(_Repository):
             )
             for row in rows
         ]
+
+    def set_exclusions(
+        self, org_id: str, incident_id: str, exclusions: Sequence[dict[str, Any]]
+    ) -> None:
+        self.c.execute(
+            update(incidents)
+            .where(incidents.c.org_id == org_id, incidents.c.id == incident_id)
+            .values(exclusions=json.dumps(list(exclusions), sort_keys=True))
+        )
 
     def set_postmortem(self, org_id: str, incident_id: str, text: str, at: datetime) -> None:
         self.c.execute(
@@ -540,6 +550,7 @@ def _incident(row: Row[Any]) -> Incident:
     values = dict(row._mapping)
     values["customers"] = tuple(json.loads(values["customers"]))
     values["fields"] = json.loads(values["fields"])
+    values["exclusions"] = tuple(json.loads(values["exclusions"]))
     return Incident(**values)
 
 

@@ -172,6 +172,7 @@ incidents = Table(
     Column("started_at", UtcDateTime, nullable=False),
     Column("postmortem", Text, nullable=True),
     Column("postmortem_at", UtcDateTime, nullable=True),
+    Column("exclusions", Text, nullable=False, default="[]"),
     Column("created_at", UtcDateTime, nullable=False),
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Query
 from fastapi import Path as PathParam
 from pydantic import AwareDatetime, Field, StringConstraints
 
@@ -13,7 +13,9 @@ from slakeeper.api.deps import ContainerDep, Reader, Writer
 from slakeeper.api.schemas import Slug, Strict, Text
 from slakeeper.services import incidents
 from slakeeper.services.errors import NotFound
+from slakeeper.services.evaluate import as_json
 from slakeeper.services.policy_versions import active, active_policy
+from slakeeper.services.sla_report import period_report
 
 router = APIRouter(tags=["incidents"])
 
@@ -179,3 +181,45 @@ def complete(
         policy = active_policy(uow, principal.org_id)
         uow.commit()
     return incidents.maintenance_json(window, policy, now)
+
+
+class ExclusionCreate(Strict):
+    category: Slug = Field(description="force-majeure, third-party, customer-caused or beta.")
+    components: list[Slug] = Field(default_factory=list, description="None listed: all.")
+    customer: Slug | None = None
+    start: AwareDatetime
+    end: AwareDatetime
+    reason: Message = ""
+
+
+@router.post("/incidents/{incident_id}/exclusions", status_code=201)
+def add_exclusion(
+    incident_id: IncidentId, body: ExclusionCreate, principal: Writer, container: ContainerDep
+) -> dict[str, Any]:
+    """Exclude part of the incident's downtime from the SLA (the incident is the reason)."""
+    now = container.clock.now()
+    with container.uow() as uow:
+        found = incidents.add_exclusion(
+            uow, principal, _known(incident_id, "incident"), category=body.category,
+            components=body.components, customer=body.customer, start=body.start,
+            end=body.end, reason=body.reason, now=now,
+        )  # fmt: skip
+        uow.commit()
+    return incidents.incident_json(found)
+
+
+@router.get("/reports/sla")
+def sla_report(
+    principal: Reader,
+    container: ContainerDep,
+    period: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")],
+) -> dict[str, Any]:
+    """Each customer's SLA for the period from declared incidents, maintenance and exclusions:
+    uptime, counted and excluded downtime, the credit owed (the shape of `slakeeper evaluate`).
+    A customer-scoped key sees its own customer."""
+    with container.uow() as uow:
+        try:
+            result = period_report(uow, principal, period, container.clock.now())
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+    return as_json(result)

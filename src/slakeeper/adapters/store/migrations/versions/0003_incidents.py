@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("started_at", UtcDateTime, nullable=False),
         sa.Column("postmortem", sa.Text, nullable=True),
         sa.Column("postmortem_at", UtcDateTime, nullable=True),
+        sa.Column("exclusions", sa.Text, nullable=False),
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.PrimaryKeyConstraint("org_id", "id", name="pk_incidents"),
         sa.ForeignKeyConstraint(

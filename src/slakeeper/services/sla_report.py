@@ -1,0 +1,139 @@
+"""Each customer's SLA for a period, from what the server knows.
+
+Downtime is what incidents declared as ``major-outage`` on a component (DOMAIN.md section 2:
+for when no measurement covers it) and maintenance windows (the announced window, excluded when
+its notice met the policy's rule; an overrun past the announced end is downtime). Exclusion
+records on incidents apply with the incident as their reason. An incident that names customers
+counts only for them. The numbers come from the same code as ``slakeeper evaluate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from slakeeper.policy.overrides import apply_overrides, overrides_from_mapping
+from slakeeper.services import policy_versions
+from slakeeper.services.errors import Invalid
+from slakeeper.services.evaluate import Evaluation, evaluate_customer
+from slakeeper.services.facts import (
+    CustomerFact,
+    DowntimeFact,
+    ExclusionFact,
+    Facts,
+    MaintenanceFact,
+)
+from slakeeper.services.ports import UnitOfWork
+from slakeeper.services.records import Customer, Incident, IncidentUpdate, Principal
+from slakeeper.services.status_page import impact_spans
+
+
+def period_report(
+    uow: UnitOfWork, principal: Principal, period_label: str, now: datetime
+) -> Evaluation:
+    found = policy_versions.active(uow, principal.org_id)
+    if found is None:
+        raise Invalid("this organisation has no active policy: upload one first")
+    version, loaded = found
+    customers = [
+        c
+        for c in uow.customers.list(principal.org_id, None, 100_000)
+        if principal.customer_id is None or c.id == principal.customer_id
+    ]
+    incidents = list(uow.incidents.list(principal.org_id, None, 100_000))
+    updates = {i.id: uow.incidents.updates(principal.org_id, i.id) for i in incidents}
+    maintenance = [
+        MaintenanceFact(
+            components=list(w.components),
+            start=w.starts_at,
+            end=w.ends_at,
+            announced_at=w.announced_at,
+            reason=f"maintenance {w.id}: {w.title}",
+        )
+        for w in uow.maintenance.list(principal.org_id)
+    ]
+    overruns = [
+        DowntimeFact(
+            component=component,
+            start=w.ends_at,
+            end=w.completed_at or now,
+            reason=f"maintenance {w.id} overran",
+        )
+        for w in uow.maintenance.list(principal.org_id)
+        if (w.completed_at or now) > w.ends_at and w.starts_at <= now
+        for component in w.components
+    ]
+    windows = [
+        DowntimeFact(
+            component=component,
+            start=w.starts_at,
+            end=min(w.ends_at, now),
+            reason=f"maintenance {w.id}",
+        )
+        for w in uow.maintenance.list(principal.org_id)
+        if w.starts_at < now
+        for component in w.components
+    ]
+    results = []
+    for customer in customers:
+        mine = [i for i in incidents if not i.customers or customer.id in i.customers]
+        facts = Facts(
+            customers=[_fact(customer)],
+            downtime=[*_downtime(mine, updates, now), *windows, *overruns],
+            maintenance=maintenance,
+            exclusions=[e for i in mine for e in _exclusions(i)],
+            data_loss=[],
+        )
+        policy = loaded.policy
+        if customer.overrides:
+            overrides = overrides_from_mapping(
+                customer.overrides, policy, customer.plan, customer.name, "overrides"
+            )
+            policy = apply_overrides(policy, customer.plan, overrides)
+        results.append(evaluate_customer(policy, facts, facts.customers[0], period_label))
+    del version
+    return Evaluation(period_label, loaded.policy.metadata.name, loaded.sha256, tuple(results))
+
+
+def _fact(customer: Customer) -> CustomerFact:
+    return CustomerFact(
+        id=customer.id, plan=customer.plan, monthly_fee=customer.monthly_fee,
+        annual_fee=customer.annual_fee, currency=customer.currency, timezone=customer.timezone,
+        start=customer.contract_start, end=customer.contract_end,
+    )  # fmt: skip
+
+
+def _downtime(
+    incidents: list[Incident], updates: Mapping[str, Sequence[IncidentUpdate]], now: datetime
+) -> list[DowntimeFact]:
+    facts: list[DowntimeFact] = []
+    for incident in incidents:
+        for span in impact_spans(incident.id, incident.title, updates[incident.id], now):
+            if span.impact != "major-outage":
+                continue
+            facts += [
+                DowntimeFact(
+                    component=span.component,
+                    start=i.start,
+                    end=i.end,
+                    reason=f"incident {incident.id}",
+                )
+                for i in span.spans
+            ]
+    return facts
+
+
+def _exclusions(incident: Incident) -> list[ExclusionFact]:
+    return [
+        ExclusionFact.model_validate(
+            {
+                "category": record["category"],
+                "components": record["components"] or None,
+                "customer": record["customer"],
+                "start": record["start"],
+                "end": record["end"],
+                "reason": record["reason"],
+            }
+        )
+        for record in incident.exclusions
+    ]
