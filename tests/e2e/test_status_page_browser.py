@@ -119,3 +119,36 @@ def test_the_status_page_renders_in_chromium_on_a_phone_and_a_desktop(
         ARTIFACTS.mkdir(exist_ok=True)
         for shot in shots:
             shutil.copy(shot, ARTIFACTS / shot.name)
+
+
+def test_the_subscription_form_works_without_javascript(server: str, tmp_path: Path) -> None:
+    if not Path(CHROMIUM).exists():
+        missing_service(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            context = browser.new_context(java_script_enabled=False)
+            page = context.new_page()
+            page.goto(f"{server}/status/acme")
+            page.fill("#subscribe-email", "reader@example.test")
+            page.check("input[name=component][value=dashboard]")
+            page.click("button[type=submit]")
+            assert page.locator("h1").inner_text() == "Check your inbox"
+            assert "reader@example.test" in page.locator("main").inner_text()
+            context.close()
+        finally:
+            browser.close()
+    container = build(Settings(database_url=f"sqlite:///{tmp_path / 'status.db'}"))
+    try:
+        with container.uow() as uow:
+            org = uow.organisations.by_slug("acme")
+            assert org is not None
+            (subscriber, *_) = uow.subscribers.list(org.id)
+            outbox = uow.outbox.list(org.id)
+    finally:
+        container.close()
+    assert (subscriber.target, subscriber.components) == ("reader@example.test", ("dashboard",))
+    assert subscriber.confirmed_at is None
+    assert [m.topic for m in outbox] == ["subscription.confirm"]

@@ -240,6 +240,7 @@ PUBLIC = {
     ("GET", "/status/{org}/badge/{component}.svg"),
     ("GET", "/status/{org}/badge/{component}/uptime.svg"),
     ("POST", "/status/{org}/subscriptions"),
+    ("POST", "/status/{org}/subscribe"),
     ("GET", "/status/{org}/subscriptions/confirm"),
     ("GET", "/status/{org}/subscriptions/unsubscribe"),
     ("GET", "/docs"),
