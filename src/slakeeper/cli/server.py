@@ -193,6 +193,7 @@ def _demo(container: bootstrap.Container, base_url: str) -> None:
         )
         uow.commit()
     typer.echo(f"demo organisation ready: {base_url}/docs")
+    typer.echo(f"status page: {base_url}/status/demo")
     typer.echo(f"admin key (shown once): {issued.secret}")
     url = f"{base_url}/api/v1/customers"
     typer.echo(f"try: curl -H 'Authorization: Bearer {issued.secret}' {url}")
