@@ -237,7 +237,7 @@ def build(uow: UnitOfWork, slug: str, now: datetime) -> StatusPage:
     status = worst([c.status for c in components] + [e.impact for e in entries if e.active])
     return StatusPage(
         org=org,
-        name=policy.metadata.name if policy is not None else org.name,
+        name=policy.metadata.provider if policy is not None else org.name,
         now=now,
         status=status,
         components=tuple(components),
