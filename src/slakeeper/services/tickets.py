@@ -5,8 +5,8 @@ each time they are read, so a changed calendar or target recomputes every open r
 resolved request keeps the policy version it was judged by (``policy_version``) unless a
 recompute is asked for. At-risk and breached clocks become outbox messages (deduplicated by
 ticket, clock, cycle and state) and audit entries, written by
-``notifications.scan_notifications``, which
-a worker runs: it derives everything from stored events, so a restart misses nothing.
+``notifications.scan_notifications``, which a worker runs: it derives everything from stored
+events, so a restart misses nothing.
 """
 
 from __future__ import annotations
