@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -382,3 +383,21 @@ def test_customer_overrides_are_validated_against_the_plan(server: Server) -> No
     created = server.client.post("/api/v1/customers", json=good, headers=server.auth())
     assert created.status_code == 201, created.text
     assert created.json()["overrides"]["uptime_target"] == "99.95"
+
+
+def test_an_idempotency_key_left_in_flight_by_a_dead_process_is_reclaimed(server: Server) -> None:
+    import hashlib
+
+    server.upload()
+    body = b'{"id": "late", "name": "Late", "plan": "pro", "monthly_fee": "1.00"}'
+    scope = hashlib.sha256(f"Bearer {server.admin}".encode()).hexdigest()
+    fingerprint = hashlib.sha256(b"\n".join([b"/api/v1/customers", b"", body])).hexdigest()
+    long_ago = server.container.clock.now() - timedelta(minutes=10)
+    with server.container.uow() as uow:
+        assert uow.idempotency.claim(scope, "stuck", fingerprint, long_ago)
+        uow.commit()
+    headers = {**server.auth(), "Idempotency-Key": "stuck", "Content-Type": "application/json"}
+    answer = server.client.post("/api/v1/customers", content=body, headers=headers)
+    assert answer.status_code == 201, answer.text
+    again = server.client.post("/api/v1/customers", content=body, headers=headers)
+    assert (again.status_code, again.headers["idempotent-replayed"]) == (201, "true")

@@ -13,6 +13,7 @@ import hashlib
 import json
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import timedelta
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -22,6 +23,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from slakeeper.bootstrap import Container
 
 Headers = list[tuple[bytes, bytes]]
+#: An in-flight key older than this belongs to a request whose process died: it is reclaimed.
+ABANDONED_AFTER = timedelta(minutes=5)
 
 
 def _problem_message(status: int, name: str, title: str, detail: str) -> tuple[int, bytes]:
@@ -132,6 +135,13 @@ class IdempotencyMiddleware:
             if existing.request_sha256 != fingerprint:
                 return "mismatch", None
             if existing.state != "done":
+                started = existing.created_at
+                if started is not None and now - started > ABANDONED_AFTER:
+                    # The first request died with its process: let this one run instead.
+                    uow.idempotency.release(key_scope, key)
+                    if uow.idempotency.claim(key_scope, key, fingerprint, now):
+                        uow.commit()
+                        return "claimed", None
                 return "in-flight", None
             assert existing.status_code is not None
             return "done", (existing.status_code, existing.content_type or "", existing.body or "")

@@ -135,6 +135,7 @@ class StoredResponse:
     status_code: int | None
     content_type: str | None
     body: str | None
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)

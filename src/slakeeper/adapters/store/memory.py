@@ -195,7 +195,7 @@ class _Idempotency:
         if (scope, key) in self.s.idempotency:
             return False
         self.s.idempotency[(scope, key)] = StoredResponse(
-            request_sha256, "in-flight", None, None, None
+            request_sha256, "in-flight", None, None, None, at
         )
         return True
 

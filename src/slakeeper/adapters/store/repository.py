@@ -278,6 +278,7 @@ class SqlIdempotency(_Repository):
             status_code=row.status_code,
             content_type=row.content_type,
             body=row.body,
+            created_at=row.created_at,
         )
 
     def claim(self, scope: str, key: str, request_sha256: str, at: datetime) -> bool:
