@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Response
 from fastapi import Path as PathParam
 
 from slakeeper.api.deps import ContainerDep, Reader, Writer
-from slakeeper.api.routes.common import Cursor, Limit, after
+from slakeeper.api.routes.common import Cursor, Limit, after, known_slug
 from slakeeper.api.schemas import (
-    SLUG_PATTERN,
     CustomerCreate,
     CustomerPublic,
     CustomerUpdate,
@@ -19,7 +17,6 @@ from slakeeper.api.schemas import (
     encode_cursor,
 )
 from slakeeper.services import customers
-from slakeeper.services.errors import NotFound
 from slakeeper.services.records import Customer
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -30,13 +27,6 @@ def _public(customer: Customer) -> CustomerPublic:
 
 
 CustomerId = Annotated[str, PathParam(max_length=64, description="The customer's id.")]
-
-
-def _known(customer_id: str) -> str:
-    """An id that cannot exist (not a slug, e.g. with a NUL) is simply not found."""
-    if not re.match(SLUG_PATTERN, customer_id):
-        raise NotFound(f"customer '{customer_id}' does not exist")
-    return customer_id
 
 
 def _etag(customer: Customer) -> str:
@@ -88,7 +78,7 @@ def get_customer(
 ) -> CustomerPublic:
     """One customer."""
     with container.uow() as uow:
-        customer = customers.get(uow, principal, _known(customer_id))
+        customer = customers.get(uow, principal, known_slug(customer_id, "customer"))
     response.headers["ETag"] = _etag(customer)
     return _public(customer)
 
@@ -113,7 +103,12 @@ def update_customer(
     changes = body.model_dump(exclude_unset=True)
     with container.uow() as uow:
         updated = customers.update(
-            uow, principal, _known(customer_id), changes, expected, container.clock.now()
+            uow,
+            principal,
+            known_slug(customer_id, "customer"),
+            changes,
+            expected,
+            container.clock.now(),
         )
         uow.commit()
     response.headers["ETag"] = _etag(updated)

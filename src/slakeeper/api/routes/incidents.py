@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
@@ -10,17 +9,15 @@ from fastapi import Path as PathParam
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from slakeeper.api.deps import ContainerDep, Reader, Writer
+from slakeeper.api.routes.common import RecordId, known
 from slakeeper.api.schemas import Slug, Strict, Text
 from slakeeper.services import incidents
-from slakeeper.services.errors import NotFound
 from slakeeper.services.evaluate import as_json
 from slakeeper.services.policy_versions import active, active_policy
 from slakeeper.services.sla_report import period_report
 
 router = APIRouter(tags=["incidents"])
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 IncidentId = Annotated[str, PathParam(max_length=64, description="The incident's id.")]
 WindowId = Annotated[str, PathParam(max_length=64, description="The window's id.")]
 Message = Annotated[str, StringConstraints(max_length=10_000, pattern=r"^[^\x00]*$")]
@@ -29,7 +26,7 @@ FieldName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0
 
 
 class IncidentCreate(Strict):
-    id: Id
+    id: RecordId
     title: Text
     severity: Text = Field(description="Severity id, name or alias (e.g. Sev-1, P0).")
     components: Impacts = Field(
@@ -57,7 +54,7 @@ class Postmortem(Strict):
 
 
 class MaintenanceCreate(Strict):
-    id: Id
+    id: RecordId
     title: Text
     components: list[Slug] = Field(min_length=1)
     starts_at: AwareDatetime
@@ -67,12 +64,6 @@ class MaintenanceCreate(Strict):
 
 class MaintenanceComplete(Strict):
     at: AwareDatetime | None = None
-
-
-def _known(value: str, what: str) -> str:
-    if not re.match(ID_PATTERN, value):
-        raise NotFound(f"{what} '{value}' does not exist")
-    return value
 
 
 @router.post("/incidents", status_code=201)
@@ -104,7 +95,7 @@ def get_incident(
     """One incident: timeline, clocks, post-incident report."""
     with container.uow() as uow:
         found = incidents.view(
-            uow, principal, _known(incident_id, "incident"), container.clock.now()
+            uow, principal, known(incident_id, "incident"), container.clock.now()
         )
     return incidents.incident_json(found)
 
@@ -117,7 +108,7 @@ def update_incident(
     now = container.clock.now()
     with container.uow() as uow:
         found = incidents.add_update(
-            uow, principal, _known(incident_id, "incident"), status=body.status,
+            uow, principal, known(incident_id, "incident"), status=body.status,
             message=body.message, components=dict(body.components), notify=body.notify,
             at=body.at or now, now=now,
         )  # fmt: skip
@@ -133,7 +124,7 @@ def attach_postmortem(
     now = container.clock.now()
     with container.uow() as uow:
         found = incidents.attach_postmortem(
-            uow, principal, _known(incident_id, "incident"), body.markdown, now
+            uow, principal, known(incident_id, "incident"), body.markdown, now
         )
         uow.commit()
     return incidents.incident_json(found)
@@ -176,7 +167,7 @@ def complete(
     now = container.clock.now()
     with container.uow() as uow:
         window = incidents.complete_maintenance(
-            uow, principal, _known(window_id, "maintenance"), body.at or now, now
+            uow, principal, known(window_id, "maintenance"), body.at or now, now
         )
         policy = active_policy(uow, principal.org_id)
         uow.commit()
@@ -200,7 +191,7 @@ def add_exclusion(
     now = container.clock.now()
     with container.uow() as uow:
         found = incidents.add_exclusion(
-            uow, principal, _known(incident_id, "incident"), category=body.category,
+            uow, principal, known(incident_id, "incident"), category=body.category,
             components=body.components, customer=body.customer, start=body.start,
             end=body.end, reason=body.reason, now=now,
         )  # fmt: skip

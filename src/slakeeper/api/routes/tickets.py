@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -11,22 +10,21 @@ from pydantic import AwareDatetime, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from slakeeper.api.deps import ContainerDep, OrgReader, Reader, Writer
-from slakeeper.api.routes.common import Cursor, Limit, after
+from slakeeper.api.routes.common import Cursor, Limit, RecordId, after, known
 from slakeeper.api.schemas import Slug, Strict, Text, encode_cursor
 from slakeeper.policy.types import Duration
 from slakeeper.services import tickets
-from slakeeper.services.errors import Invalid, NotFound
+from slakeeper.services.errors import Invalid
 from slakeeper.services.support_review import review_json
 
 router = APIRouter(tags=["support"])
 
-TICKET_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 TicketId = Annotated[str, PathParam(max_length=64, description="The request's id.")]
 MAX_CSV_BYTES = 20_000_000
 
 
 class TicketCreate(Strict):
-    id: Annotated[str, StringConstraints(pattern=TICKET_PATTERN)]
+    id: RecordId
     customer: Slug
     severity: Text = Field(description="Severity id, name or alias of the active policy.")
     type: Slug = Field("incident", description="Request type (covered or enhancement).")
@@ -51,12 +49,6 @@ class TicketEventCreate(Strict):
     severity: Text | None = None
 
 
-def _known(ticket_id: str) -> str:
-    if not re.match(TICKET_PATTERN, ticket_id):
-        raise NotFound(f"request '{ticket_id}' does not exist")
-    return ticket_id
-
-
 @router.post("/tickets", status_code=201)
 def open_ticket(body: TicketCreate, principal: Writer, container: ContainerDep) -> dict[str, Any]:
     """Open a support request; its response and resolution clocks start."""
@@ -79,7 +71,7 @@ def add_event(
     now = container.clock.now()
     with container.uow() as uow:
         view = tickets.add_event(
-            uow, principal, _known(ticket_id), kind=body.kind, at=body.at or now,
+            uow, principal, known(ticket_id, "request"), kind=body.kind, at=body.at or now,
             status=body.status, severity=body.severity, now=now,
         )  # fmt: skip
         uow.commit()
@@ -91,7 +83,7 @@ def recompute(ticket_id: TicketId, principal: Writer, container: ContainerDep) -
     """Judge a resolved request again under the active policy."""
     now = container.clock.now()
     with container.uow() as uow:
-        view = tickets.recompute(uow, principal, _known(ticket_id), now)
+        view = tickets.recompute(uow, principal, known(ticket_id, "request"), now)
         uow.commit()
     return tickets.ticket_json(view)
 
@@ -100,7 +92,7 @@ def recompute(ticket_id: TicketId, principal: Writer, container: ContainerDep) -
 def get_ticket(ticket_id: TicketId, principal: Reader, container: ContainerDep) -> dict[str, Any]:
     """A request with its events and its clocks as they stand now."""
     with container.uow() as uow:
-        view = tickets.view(uow, principal, _known(ticket_id), container.clock.now())
+        view = tickets.view(uow, principal, known(ticket_id, "request"), container.clock.now())
     return tickets.ticket_json(view, with_events=True)
 
 
