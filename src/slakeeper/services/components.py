@@ -20,7 +20,7 @@ def listing(uow: UnitOfWork, principal: Principal, now: datetime) -> list[dict[s
     if found is None:
         return []
     policy = found[1].policy
-    statuses = component_statuses(uow, principal.org_id, now)
+    statuses = component_statuses(uow, principal.org_id, now, policy)
     return [
         {
             "id": component.id,

@@ -33,7 +33,7 @@ from slakeeper.services.records import (
     Principal,
     iso,
 )
-from slakeeper.services.support_clocks import support_clocks
+from slakeeper.services.support_clocks import SupportClocks, support_clocks
 from slakeeper.services.tickets import clock_json
 
 STATUSES = ("investigating", "identified", "monitoring", "resolved", "postmortem")
@@ -240,8 +240,9 @@ def listing(uow: UnitOfWork, principal: Principal, now: datetime) -> list[Incide
     if found is None:
         return []
     policy = found[1].policy
+    engine = support_clocks(policy)
     return [
-        _view(uow, incident, now, policy)
+        _view(uow, incident, now, policy, engine)
         for incident in uow.incidents.list(principal.org_id, None, 10_000)
         if principal.customer_id is None
         or not incident.customers
@@ -250,13 +251,24 @@ def listing(uow: UnitOfWork, principal: Principal, now: datetime) -> list[Incide
 
 
 def incident_view(
-    uow: UnitOfWork, incident: Incident, now: datetime, policy: Policy
+    uow: UnitOfWork,
+    incident: Incident,
+    now: datetime,
+    policy: Policy,
+    engine: SupportClocks | None = None,
 ) -> IncidentView:
-    """The view of a stored incident under ``policy`` (for pages that list many)."""
-    return _view(uow, incident, now, policy)
+    """The view of a stored incident under ``policy``; pages that list many pass one ``engine``
+    (``support_clocks(policy)``) so the calendars are compiled once."""
+    return _view(uow, incident, now, policy, engine)
 
 
-def _view(uow: UnitOfWork, incident: Incident, now: datetime, policy: Policy) -> IncidentView:
+def _view(
+    uow: UnitOfWork,
+    incident: Incident,
+    now: datetime,
+    policy: Policy,
+    engine: SupportClocks | None = None,
+) -> IncidentView:
     updates = tuple(uow.incidents.updates(incident.org_id, incident.id))
     events = [TicketEvent(incident.started_at, EventKind.OPENED, severity=incident.severity)]
     resolved_at: datetime | None = None
@@ -275,7 +287,8 @@ def _view(uow: UnitOfWork, incident: Incident, now: datetime, policy: Policy) ->
     if len(incident.customers) == 1:
         customer = uow.customers.get(incident.org_id, incident.customers[0])
         plan = customer.plan if customer is not None else None
-    clocks = support_clocks(policy).replay_events(events, "incident", now=now, plan=plan)
+    engine = engine or support_clocks(policy)
+    clocks = engine.replay_events(events, "incident", now=now, plan=plan)
     due_at = _postmortem_due(policy, incident.severity, resolved_at)
     return IncidentView(
         incident, updates, status, resolved_at, clocks, due_at,
@@ -304,10 +317,12 @@ def _postmortem_state(
     return "overdue" if now > due_at else "pending"
 
 
-def component_statuses(uow: UnitOfWork, org_id: str, now: datetime) -> dict[str, str]:
+def component_statuses(
+    uow: UnitOfWork, org_id: str, now: datetime, policy: Policy | None = None
+) -> dict[str, str]:
     """Each component's worst current state: open incidents' latest impacts, maintenance in
     progress, otherwise operational."""
-    policy = _policy(uow, org_id)
+    policy = policy or _policy(uow, org_id)
     states = {component.id: "operational" for component in policy.components}
 
     def worsen(component: str, state: str) -> None:

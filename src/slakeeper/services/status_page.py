@@ -28,6 +28,7 @@ from slakeeper.services.incidents import (
 )
 from slakeeper.services.ports import UnitOfWork
 from slakeeper.services.records import IncidentUpdate, MaintenanceWindow, Organisation
+from slakeeper.services.support_clocks import support_clocks
 
 DAYS = 90
 NO_DATA = "no-data"
@@ -203,8 +204,9 @@ def build(uow: UnitOfWork, slug: str, now: datetime) -> StatusPage:
     spans: list[Span] = []
     starts = [org.created_at]
     if policy is not None:
+        engine = support_clocks(policy)
         for incident in uow.incidents.list(org.id, None, 10_000):
-            view = incident_view(uow, incident, now, policy)
+            view = incident_view(uow, incident, now, policy, engine)
             latest: dict[str, str] = {}
             for update in view.updates:
                 latest.update(update.components)
@@ -221,7 +223,7 @@ def build(uow: UnitOfWork, slug: str, now: datetime) -> StatusPage:
             spans += [Span(c, "under-maintenance", span, f"mw:{window.id}", window.title)
                       for c in window.components]  # fmt: skip
     data_from = min(starts)
-    statuses = component_statuses(uow, org.id, now) if policy is not None else {}
+    statuses = component_statuses(uow, org.id, now, policy) if policy is not None else {}
     components: list[ComponentStatus] = []
     for component in policy.components if policy is not None else ():
         mine = [s for s in spans if s.component == component.id]
