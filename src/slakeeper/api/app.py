@@ -15,6 +15,7 @@ from slakeeper.api.routes import (
     customers,
     health,
     incidents,
+    measurements,
     policies,
     subscriptions,
     tenancy,
@@ -50,6 +51,7 @@ def create_app(container: Container) -> FastAPI:
         tickets.router,
         incidents.router,
         subscriptions.admin,
+        measurements.router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX, responses=problems.ERROR_RESPONSES)

@@ -49,13 +49,17 @@ async def _send_simple(
     await send({"type": "http.response.body", "body": body})
 
 
+#: Routes whose own ledger records the key in the same transaction as the data (ingest).
+LEDGERED_PATHS = frozenset({"/api/v1/ingest", "/api/v1/probes/results"})
+
+
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp, container: Container) -> None:
         self.app = app
         self.container = container
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] in LEDGERED_PATHS:
             await self.app(scope, receive, send)
             return
         headers = {k.lower(): v for k, v in scope["headers"]}

@@ -113,13 +113,26 @@ def active(uow: UnitOfWork, org_id: str) -> tuple[PolicyVersion, LoadedPolicy] |
     return version, parse(version)
 
 
+_PARSED: dict[tuple[str, int], LoadedPolicy] = {}
+
+
 def parse(version: PolicyVersion) -> LoadedPolicy:
+    """The parsed policy of a stored version, kept for the next call (versions are immutable,
+    so a parse is valid for as long as the text's hash is the same)."""
+    key = (version.sha256, version.version)
+    found = _PARSED.get(key)
+    if found is not None:
+        return found
     try:
-        return load_policy_text(version.source, f"policy version {version.version}")
+        loaded = load_policy_text(version.source, f"policy version {version.version}")
     except PolicyError as exc:  # a stored version was valid when stored; the code changed
         raise Invalid(
             f"stored policy version {version.version} no longer validates: {exc}"
         ) from exc
+    if len(_PARSED) >= 64:
+        _PARSED.pop(next(iter(_PARSED)))
+    _PARSED[key] = loaded
+    return loaded
 
 
 def active_policy(uow: UnitOfWork, org_id: str) -> Policy:

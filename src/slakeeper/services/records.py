@@ -8,6 +8,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
+from slakeeper.domain.sketch import LatencySketch
+
 T = TypeVar("T")
 
 
@@ -253,3 +255,100 @@ class Subscriber:
     @property
     def active(self) -> bool:
         return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+# --------------------------------------------------------------------------- measurements
+@dataclass(frozen=True)
+class IngestBatch:
+    """One accepted batch, recorded once under its idempotency key (the ingest ledger).
+
+    ``counts`` is what the batch added to the aggregates (requests, errors_5xx, ...), so the
+    ledger reconciles with them; ``answer`` is the acknowledgement, replayed on a retry.
+    """
+
+    org_id: str
+    key: str
+    sha256: str
+    kind: str  # "ingest" or "probes"
+    received_at: datetime
+    counts: dict[str, int]
+    answer: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RequestBucket:
+    """Requests of one component in one region and minute: counts by status and latencies."""
+
+    component: str
+    region: str
+    minute: datetime
+    statuses: dict[int, int]
+    latency: LatencySketch
+
+    @property
+    def total(self) -> int:
+        return sum(self.statuses.values())
+
+
+@dataclass(frozen=True)
+class CustomerErrors:
+    """The errors (5xx) one customer saw from one component in one minute."""
+
+    customer: str
+    component: str
+    minute: datetime
+    errors: int
+
+
+@dataclass(frozen=True)
+class ProbeBucket:
+    component: str
+    region: str
+    minute: datetime
+    total: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class SampleBucket:
+    """Gauge samples (e.g. freshness lag) of a component in a minute: how many there were and,
+    for each threshold the policy judged them by at ingest (milliseconds), how many were under."""
+
+    component: str
+    minute: datetime
+    total: int
+    under: dict[int, int]
+
+
+@dataclass(frozen=True)
+class IntegrityCheck:
+    batch_key: str
+    index: int
+    at: datetime
+    component: str
+    name: str | None
+    expected: int
+    recorded: int
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    batch_key: str
+    index: int
+    at: datetime
+    period: str
+    invoice_total: Decimal
+    ledger_total: Decimal
+
+
+@dataclass(frozen=True)
+class AlertStateRecord:
+    """The persisted state of one burn-rate alert rule of one SLO (survives restarts)."""
+
+    org_id: str
+    slo_id: str
+    rule_index: int
+    name: str
+    state: str
+    since: datetime
+    updated_at: datetime

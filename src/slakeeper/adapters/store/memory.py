@@ -14,17 +14,26 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from slakeeper.domain.sketch import LatencySketch
 from slakeeper.services.ports import Conflict
 from slakeeper.services.records import (
+    AlertStateRecord,
     ApiKey,
     AuditEntry,
     Customer,
+    CustomerErrors,
     Incident,
     IncidentUpdate,
+    IngestBatch,
+    IntegrityCheck,
     MaintenanceWindow,
     Organisation,
     OutboxMessage,
     PolicyVersion,
+    ProbeBucket,
+    Reconciliation,
+    RequestBucket,
+    SampleBucket,
     StoredResponse,
     Subscriber,
     Ticket,
@@ -47,6 +56,14 @@ class _State:
     incident_updates: dict[tuple[str, str, int], IncidentUpdate] = field(default_factory=dict)
     maintenance: dict[tuple[str, str], MaintenanceWindow] = field(default_factory=dict)
     subscribers: dict[tuple[str, str], Subscriber] = field(default_factory=dict)
+    batches: dict[tuple[str, str], IngestBatch] = field(default_factory=dict)
+    requests: dict[tuple[str, str, str, datetime], RequestBucket] = field(default_factory=dict)
+    customer_errors: dict[tuple[str, str, str, datetime], int] = field(default_factory=dict)
+    probes: dict[tuple[str, str, str, datetime], ProbeBucket] = field(default_factory=dict)
+    samples: dict[tuple[str, str, datetime], SampleBucket] = field(default_factory=dict)
+    checks: dict[tuple[str, str, int], IntegrityCheck] = field(default_factory=dict)
+    reconciliations: dict[tuple[str, str, int], Reconciliation] = field(default_factory=dict)
+    alerts: dict[tuple[str, str, int], AlertStateRecord] = field(default_factory=dict)
 
 
 class _Organisations:
@@ -399,6 +416,115 @@ class _Subscribers:
         self.s.subscribers[(org_id, subscriber_id)] = replace(found, unsubscribed_at=at)
 
 
+class _Measurements:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def batch(self, org_id: str, key: str) -> IngestBatch | None:
+        return self.s.batches.get((org_id, key))
+
+    def add_batch(self, batch: IngestBatch) -> None:
+        if (batch.org_id, batch.key) in self.s.batches:
+            raise Conflict(f"batch {batch.key}")
+        self.s.batches[(batch.org_id, batch.key)] = batch
+
+    def batches(self, org_id: str) -> Sequence[IngestBatch]:
+        found = [b for (o, _), b in self.s.batches.items() if o == org_id]
+        return sorted(found, key=lambda b: (b.received_at, b.key))
+
+    def merge_requests(self, org_id: str, buckets: Sequence[RequestBucket]) -> None:
+        for b in buckets:
+            key = (org_id, b.component, b.region, b.minute)
+            old = self.s.requests.get(key)
+            statuses = dict(old.statuses) if old else {}
+            sketch = LatencySketch()
+            if old:
+                sketch.merge(old.latency)
+            for status, count in b.statuses.items():
+                statuses[status] = statuses.get(status, 0) + count
+            sketch.merge(b.latency)
+            self.s.requests[key] = RequestBucket(b.component, b.region, b.minute, statuses, sketch)
+
+    def merge_customer_errors(self, org_id: str, rows: Sequence[CustomerErrors]) -> None:
+        for r in rows:
+            key = (org_id, r.customer, r.component, r.minute)
+            self.s.customer_errors[key] = self.s.customer_errors.get(key, 0) + r.errors
+
+    def merge_probes(self, org_id: str, buckets: Sequence[ProbeBucket]) -> None:
+        for b in buckets:
+            key = (org_id, b.component, b.region, b.minute)
+            old = self.s.probes.get(key)
+            self.s.probes[key] = (
+                replace(b, total=old.total + b.total, failed=old.failed + b.failed) if old else b
+            )
+
+    def merge_samples(self, org_id: str, buckets: Sequence[SampleBucket]) -> None:
+        for b in buckets:
+            key = (org_id, b.component, b.minute)
+            old = self.s.samples.get(key)
+            under = dict(old.under) if old else {}
+            for threshold, count in b.under.items():
+                under[threshold] = under.get(threshold, 0) + count
+            total = (old.total if old else 0) + b.total
+            self.s.samples[key] = SampleBucket(b.component, b.minute, total, under)
+
+    def add_checks(self, org_id: str, checks: Sequence[IntegrityCheck]) -> None:
+        for c in checks:
+            self.s.checks[(org_id, c.batch_key, c.index)] = c
+
+    def add_reconciliations(self, org_id: str, rows: Sequence[Reconciliation]) -> None:
+        for r in rows:
+            self.s.reconciliations[(org_id, r.batch_key, r.index)] = r
+
+    def requests(
+        self, org_id: str, start: datetime, end: datetime, component: str | None = None
+    ) -> Sequence[RequestBucket]:
+        found = [
+            b
+            for (o, c, _, m), b in self.s.requests.items()
+            if o == org_id and start <= m < end and component in (None, c)
+        ]
+        return sorted(found, key=lambda b: (b.minute, b.component, b.region))
+
+    def customer_errors(
+        self, org_id: str, start: datetime, end: datetime, customer: str | None = None
+    ) -> Sequence[CustomerErrors]:
+        found = [
+            CustomerErrors(cu, co, m, errors)
+            for (o, cu, co, m), errors in self.s.customer_errors.items()
+            if o == org_id and start <= m < end and customer in (None, cu)
+        ]
+        return sorted(found, key=lambda r: (r.minute, r.customer, r.component))
+
+    def probes(self, org_id: str, start: datetime, end: datetime) -> Sequence[ProbeBucket]:
+        found = [b for (o, *_), b in self.s.probes.items() if o == org_id]
+        return sorted(
+            (b for b in found if start <= b.minute < end),
+            key=lambda b: (b.minute, b.component, b.region),
+        )
+
+    def samples(self, org_id: str, start: datetime, end: datetime) -> Sequence[SampleBucket]:
+        found = [b for (o, *_), b in self.s.samples.items() if o == org_id]
+        return sorted(
+            (b for b in found if start <= b.minute < end), key=lambda b: (b.minute, b.component)
+        )
+
+    def checks(self, org_id: str) -> Sequence[IntegrityCheck]:
+        found = [c for (o, *_), c in self.s.checks.items() if o == org_id]
+        return sorted(found, key=lambda c: (c.at, c.index))
+
+    def reconciliations(self, org_id: str) -> Sequence[Reconciliation]:
+        found = [r for (o, *_), r in self.s.reconciliations.items() if o == org_id]
+        return sorted(found, key=lambda r: (r.at, r.index))
+
+    def alert_states(self, org_id: str) -> Sequence[AlertStateRecord]:
+        found = [a for (o, *_), a in self.s.alerts.items() if o == org_id]
+        return sorted(found, key=lambda a: (a.slo_id, a.rule_index))
+
+    def put_alert_state(self, record: AlertStateRecord) -> None:
+        self.s.alerts[(record.org_id, record.slo_id, record.rule_index)] = record
+
+
 class MemoryUnitOfWork:
     organisations: _Organisations
     keys: _Keys
@@ -411,6 +537,7 @@ class MemoryUnitOfWork:
     incidents: _Incidents
     maintenance: _Maintenance
     subscribers: _Subscribers
+    measurements: _Measurements
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -432,6 +559,7 @@ class MemoryUnitOfWork:
         self.incidents = _Incidents(self._state)
         self.maintenance = _Maintenance(self._state)
         self.subscribers = _Subscribers(self._state)
+        self.measurements = _Measurements(self._state)
         return self
 
     def commit(self) -> None:

@@ -3,41 +3,69 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    Table,
+    and_,
+    bindparam,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 
 from slakeeper.adapters.store.tables import (
+    alert_states,
     api_keys,
     audit_log,
+    customer_errors,
     customers,
     idempotency_keys,
     incident_updates,
     incidents,
+    ingest_batches,
+    integrity_checks,
     maintenance_windows,
     organisations,
     outbox,
     policy_versions,
+    probe_buckets,
+    reconciliations,
+    request_buckets,
+    sample_buckets,
     subscribers,
     ticket_events,
     tickets,
 )
+from slakeeper.domain.sketch import LatencySketch
 from slakeeper.services.ports import Conflict, StoreUnavailable
 from slakeeper.services.records import (
+    AlertStateRecord,
     ApiKey,
     AuditEntry,
     Customer,
+    CustomerErrors,
     Incident,
     IncidentUpdate,
+    IngestBatch,
+    IntegrityCheck,
     MaintenanceWindow,
     Organisation,
     OutboxMessage,
     PolicyVersion,
+    ProbeBucket,
+    Reconciliation,
+    RequestBucket,
+    SampleBucket,
     Scope,
     StoredResponse,
     Subscriber,
@@ -50,9 +78,9 @@ class _Repository:
     def __init__(self, connection: Connection) -> None:
         self.c = connection
 
-    def _execute(self, statement: Any) -> Any:
+    def _execute(self, statement: Any, parameters: Any = None) -> Any:
         try:
-            return self.c.execute(statement)
+            return self.c.execute(statement, parameters)
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)) from exc
 
@@ -561,6 +589,262 @@ def _window(row: Row[Any]) -> MaintenanceWindow:
     return MaintenanceWindow(**values)
 
 
+class SqlMeasurements(_Repository):
+    """Minute aggregates merged in place: the rows a batch touches are read (locked on
+    PostgreSQL, in key order so two writers cannot deadlock), added to, and written back."""
+
+    def batch(self, org_id: str, key: str) -> IngestBatch | None:
+        row = self.c.execute(
+            select(ingest_batches).where(
+                ingest_batches.c.org_id == org_id, ingest_batches.c.key == key
+            )
+        ).first()
+        return None if row is None else _batch(row)
+
+    def add_batch(self, batch: IngestBatch) -> None:
+        values = dict(batch.__dict__)
+        values["counts"] = json.dumps(batch.counts, sort_keys=True)
+        values["answer"] = json.dumps(batch.answer, sort_keys=True)
+        self._execute(insert(ingest_batches).values(**values))
+
+    def batches(self, org_id: str) -> Sequence[IngestBatch]:
+        rows = self.c.execute(
+            select(ingest_batches)
+            .where(ingest_batches.c.org_id == org_id)
+            .order_by(ingest_batches.c.received_at, ingest_batches.c.key)
+        )
+        return [_batch(row) for row in rows]
+
+    def _merge(
+        self,
+        table: Table,
+        org_id: str,
+        key_columns: Sequence[str],
+        rows: Mapping[tuple[Any, ...], dict[str, Any]],
+        combine: Callable[[Mapping[str, Any], dict[str, Any]], dict[str, Any]],
+    ) -> None:
+        if not rows:
+            return
+        keys = sorted(rows)
+        columns = [table.c[name] for name in key_columns]
+        existing: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+        for chunk in range(0, len(keys), 400):
+            part = keys[chunk : chunk + 400]
+            statement = (
+                select(table)
+                .where(table.c.org_id == org_id, tuple_(*columns).in_(part))
+                .order_by(*columns)
+            )
+            if self.c.dialect.name == "postgresql":
+                statement = statement.with_for_update()
+            for row in self.c.execute(statement):
+                mapping = row._mapping
+                existing[tuple(mapping[name] for name in key_columns)] = dict(mapping)
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for key in keys:
+            identity = dict(zip(key_columns, key, strict=True))
+            if key in existing:
+                merged = combine(existing[key], rows[key])
+                updates.append(
+                    {
+                        **{f"k_{k}": v for k, v in identity.items()},
+                        **{f"v_{k}": v for k, v in merged.items()},
+                    }
+                )
+            else:
+                inserts.append({"org_id": org_id, **identity, **rows[key]})
+        if inserts:
+            self._execute(insert(table), inserts)
+        if updates:
+            value_names = [name[2:] for name in updates[0] if name.startswith("v_")]
+            change = (
+                update(table)
+                .where(
+                    and_(
+                        table.c.org_id == org_id,
+                        *(table.c[name] == bindparam(f"k_{name}") for name in key_columns),
+                    )
+                )
+                .values({name: bindparam(f"v_{name}") for name in value_names})
+            )
+            self._execute(change, updates)
+
+    def merge_requests(self, org_id: str, buckets: Sequence[RequestBucket]) -> None:
+        rows = {(b.component, b.region, b.minute): _request_values(b) for b in buckets}
+
+        def combine(old: Mapping[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+            statuses = {int(k): v for k, v in json.loads(old["statuses"]).items()}
+            for status, count in json.loads(new["statuses"]).items():
+                statuses[int(status)] = statuses.get(int(status), 0) + count
+            sketch = LatencySketch.from_json(json.loads(old["latency"]))
+            sketch.merge(LatencySketch.from_json(json.loads(new["latency"])))
+            return _request_values(RequestBucket("", "", old["minute"], statuses, sketch))
+
+        self._merge(request_buckets, org_id, ("component", "region", "minute"), rows, combine)
+
+    def merge_customer_errors(self, org_id: str, rows: Sequence[CustomerErrors]) -> None:
+        self._merge(
+            customer_errors,
+            org_id,
+            ("customer", "component", "minute"),
+            {(r.customer, r.component, r.minute): {"errors": r.errors} for r in rows},
+            lambda old, new: {"errors": old["errors"] + new["errors"]},
+        )
+
+    def merge_probes(self, org_id: str, buckets: Sequence[ProbeBucket]) -> None:
+        self._merge(
+            probe_buckets,
+            org_id,
+            ("component", "region", "minute"),
+            {(b.component, b.region, b.minute): {"total": b.total, "failed": b.failed}
+             for b in buckets},
+            lambda old, new: {
+                "total": old["total"] + new["total"], "failed": old["failed"] + new["failed"]
+            },
+        )  # fmt: skip
+
+    def merge_samples(self, org_id: str, buckets: Sequence[SampleBucket]) -> None:
+        def combine(old: Mapping[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+            under = json.loads(old["under"])
+            for threshold, count in json.loads(new["under"]).items():
+                under[threshold] = under.get(threshold, 0) + count
+            return {"total": old["total"] + new["total"], "under": json.dumps(under)}
+
+        self._merge(
+            sample_buckets,
+            org_id,
+            ("component", "minute"),
+            {(b.component, b.minute): {"total": b.total, "under": json.dumps(
+                {str(k): v for k, v in sorted(b.under.items())})} for b in buckets},
+            combine,
+        )  # fmt: skip
+
+    def add_checks(self, org_id: str, checks: Sequence[IntegrityCheck]) -> None:
+        if checks:
+            self._execute(
+                insert(integrity_checks),
+                [{"org_id": org_id, "idx": c.index,
+                  **{k: v for k, v in c.__dict__.items() if k != "index"}} for c in checks],
+            )  # fmt: skip
+
+    def add_reconciliations(self, org_id: str, rows: Sequence[Reconciliation]) -> None:
+        if rows:
+            self._execute(
+                insert(reconciliations),
+                [{"org_id": org_id, "idx": r.index,
+                  **{k: v for k, v in r.__dict__.items() if k != "index"}} for r in rows],
+            )  # fmt: skip
+
+    def requests(
+        self, org_id: str, start: datetime, end: datetime, component: str | None = None
+    ) -> Sequence[RequestBucket]:
+        t = request_buckets
+        statement = select(t).where(t.c.org_id == org_id, t.c.minute >= start, t.c.minute < end)
+        if component is not None:
+            statement = statement.where(t.c.component == component)
+        return [
+            RequestBucket(
+                row.component,
+                row.region,
+                row.minute,
+                {int(k): v for k, v in json.loads(row.statuses).items()},
+                LatencySketch.from_json(json.loads(row.latency)),
+            )
+            for row in self.c.execute(statement.order_by(t.c.minute))
+        ]
+
+    def customer_errors(
+        self, org_id: str, start: datetime, end: datetime, customer: str | None = None
+    ) -> Sequence[CustomerErrors]:
+        t = customer_errors
+        statement = select(t).where(t.c.org_id == org_id, t.c.minute >= start, t.c.minute < end)
+        if customer is not None:
+            statement = statement.where(t.c.customer == customer)
+        rows = self.c.execute(statement.order_by(t.c.minute))
+        return [CustomerErrors(r.customer, r.component, r.minute, r.errors) for r in rows]
+
+    def probes(self, org_id: str, start: datetime, end: datetime) -> Sequence[ProbeBucket]:
+        t = probe_buckets
+        rows = self.c.execute(
+            select(t)
+            .where(t.c.org_id == org_id, t.c.minute >= start, t.c.minute < end)
+            .order_by(t.c.minute)
+        )
+        return [ProbeBucket(r.component, r.region, r.minute, r.total, r.failed) for r in rows]
+
+    def samples(self, org_id: str, start: datetime, end: datetime) -> Sequence[SampleBucket]:
+        t = sample_buckets
+        rows = self.c.execute(
+            select(t)
+            .where(t.c.org_id == org_id, t.c.minute >= start, t.c.minute < end)
+            .order_by(t.c.minute)
+        )
+        return [
+            SampleBucket(r.component, r.minute, r.total,
+                         {int(k): v for k, v in json.loads(r.under).items()})
+            for r in rows
+        ]  # fmt: skip
+
+    def checks(self, org_id: str) -> Sequence[IntegrityCheck]:
+        t = integrity_checks
+        rows = self.c.execute(select(t).where(t.c.org_id == org_id).order_by(t.c.at, t.c.idx))
+        return [
+            IntegrityCheck(r.batch_key, r.idx, r.at, r.component, r.name, r.expected, r.recorded)
+            for r in rows
+        ]
+
+    def reconciliations(self, org_id: str) -> Sequence[Reconciliation]:
+        t = reconciliations
+        rows = self.c.execute(select(t).where(t.c.org_id == org_id).order_by(t.c.at, t.c.idx))
+        return [
+            Reconciliation(r.batch_key, r.idx, r.at, r.period, r.invoice_total, r.ledger_total)
+            for r in rows
+        ]
+
+    def alert_states(self, org_id: str) -> Sequence[AlertStateRecord]:
+        t = alert_states
+        rows = self.c.execute(
+            select(t).where(t.c.org_id == org_id).order_by(t.c.slo_id, t.c.rule_index)
+        )
+        return [AlertStateRecord(**row._mapping) for row in rows]
+
+    def put_alert_state(self, record: AlertStateRecord) -> None:
+        self._merge(
+            alert_states,
+            record.org_id,
+            ("slo_id", "rule_index"),
+            {(record.slo_id, record.rule_index): {
+                "name": record.name, "state": record.state, "since": record.since,
+                "updated_at": record.updated_at}},
+            lambda _old, new: new,
+        )  # fmt: skip
+
+
+def _request_values(bucket: RequestBucket) -> dict[str, Any]:
+    statuses = bucket.statuses
+    return {
+        "total": sum(statuses.values()),
+        "errors_5xx": sum(c for s, c in statuses.items() if 500 <= s <= 599),
+        "errors_4xx": sum(c for s, c in statuses.items() if 400 <= s <= 499),
+        "throttled_429": statuses.get(429, 0),
+        "statuses": json.dumps({str(k): statuses[k] for k in sorted(statuses)}),
+        "latency": json.dumps(bucket.latency.to_json()),
+    }
+
+
+def _batch(row: Row[Any]) -> IngestBatch:
+    return IngestBatch(
+        org_id=row.org_id,
+        key=row.key,
+        sha256=row.sha256,
+        kind=row.kind,
+        received_at=row.received_at,
+        counts=json.loads(row.counts),
+        answer=json.loads(row.answer),
+    )
+
+
 class SqlUnitOfWork:
     """One transaction over the store; commits only when ``commit()`` was called."""
 
@@ -575,6 +859,7 @@ class SqlUnitOfWork:
     incidents: SqlIncidents
     maintenance: SqlMaintenance
     subscribers: SqlSubscribers
+    measurements: SqlMeasurements
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -601,6 +886,7 @@ class SqlUnitOfWork:
         self.incidents = SqlIncidents(connection)
         self.maintenance = SqlMaintenance(connection)
         self.subscribers = SqlSubscribers(connection)
+        self.measurements = SqlMeasurements(connection)
         return self
 
     def commit(self) -> None:

@@ -7,6 +7,7 @@ creates exactly what is here, and a test checks that the migrated schema matches
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     ForeignKey,
     Index,
@@ -218,18 +219,124 @@ subscribers = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
+# --------------------------------------------------------------------------- measurements
+ingest_batches = Table(
+    "ingest_batches",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("counts", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+)
+
+request_buckets = Table(
+    "request_buckets",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("component", String(64), primary_key=True),
+    Column("region", String(64), primary_key=True),
+    Column("minute", UtcDateTime, primary_key=True),
+    Column("total", BigInteger, nullable=False),
+    Column("errors_5xx", BigInteger, nullable=False),
+    Column("errors_4xx", BigInteger, nullable=False),
+    Column("throttled_429", BigInteger, nullable=False),
+    Column("statuses", Text, nullable=False),
+    Column("latency", Text, nullable=False),
+    Index("ix_request_buckets_org_minute", "org_id", "minute"),
+)
+
+customer_errors = Table(
+    "customer_errors",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("customer", String(64), primary_key=True),
+    Column("component", String(64), primary_key=True),
+    Column("minute", UtcDateTime, primary_key=True),
+    Column("errors", BigInteger, nullable=False),
+)
+
+probe_buckets = Table(
+    "probe_buckets",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("component", String(64), primary_key=True),
+    Column("region", String(64), primary_key=True),
+    Column("minute", UtcDateTime, primary_key=True),
+    Column("total", BigInteger, nullable=False),
+    Column("failed", BigInteger, nullable=False),
+    Index("ix_probe_buckets_org_minute", "org_id", "minute"),
+)
+
+sample_buckets = Table(
+    "sample_buckets",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("component", String(64), primary_key=True),
+    Column("minute", UtcDateTime, primary_key=True),
+    Column("total", BigInteger, nullable=False),
+    Column("under", Text, nullable=False),
+)
+
+integrity_checks = Table(
+    "integrity_checks",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("batch_key", String(200), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("component", String(64), nullable=False),
+    Column("name", String(200), nullable=True),
+    Column("expected", BigInteger, nullable=False),
+    Column("recorded", BigInteger, nullable=False),
+)
+
+reconciliations = Table(
+    "reconciliations",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("batch_key", String(200), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("invoice_total", ExactDecimal, nullable=False),
+    Column("ledger_total", ExactDecimal, nullable=False),
+)
+
+alert_states = Table(
+    "alert_states",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("slo_id", String(64), primary_key=True),
+    Column("rule_index", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("since", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
 __all__ = [
+    "alert_states",
     "api_keys",
     "audit_log",
+    "customer_errors",
     "customers",
     "idempotency_keys",
     "incident_updates",
     "incidents",
+    "ingest_batches",
+    "integrity_checks",
     "maintenance_windows",
     "metadata",
     "organisations",
     "outbox",
     "policy_versions",
+    "probe_buckets",
+    "reconciliations",
+    "request_buckets",
+    "sample_buckets",
     "subscribers",
     "ticket_events",
     "tickets",

@@ -1,0 +1,82 @@
+"""Measurements in: request outcomes, minute buckets, samples, checks and reconciliations
+(``POST /ingest``, scope ``ingest``) and health-probe results (``POST /probes/results``,
+scope ``probe``). Each batch is acknowledged only after it is committed, once per key."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
+
+from slakeeper.api.deps import ContainerDep, require
+from slakeeper.services import ingest
+from slakeeper.services.records import Principal, Scope
+
+router = APIRouter(tags=["measurements"])
+
+Ingester = Annotated[Principal, Depends(require(Scope.INGEST))]
+Prober = Annotated[Principal, Depends(require(Scope.PROBE))]
+
+_BODY = {
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string", "pattern": ingest.KEY_PATTERN.pattern},
+            "description": "One key per batch, kept across retries of that batch.",
+        }
+    ],
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+    },
+}
+
+
+async def _accept(request: Request, principal: Principal, container: Any, kind: str) -> Any:
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > ingest.MAX_BODY:
+        raise HTTPException(413, f"a batch is at most {ingest.MAX_BODY // (1024 * 1024)} MiB")
+    body = await request.body()
+    if len(body) > ingest.MAX_BODY:
+        raise HTTPException(413, f"a batch is at most {ingest.MAX_BODY // (1024 * 1024)} MiB")
+
+    def store() -> dict[str, object]:
+        return ingest.ingest(
+            container.uow,
+            principal,
+            key=request.headers.get("idempotency-key"),
+            body=body,
+            content_type=request.headers.get("content-type"),
+            content_encoding=request.headers.get("content-encoding"),
+            now=container.clock.now(),
+            kind=kind,
+        )
+
+    return await run_in_threadpool(store)
+
+
+@router.post("/ingest", openapi_extra=_BODY)
+async def ingest_batch(
+    request: Request, principal: Ingester, container: ContainerDep
+) -> dict[str, Any]:
+    """Accept a batch of `events`, `buckets`, `samples`, `checks` and `reconciliations`
+    (JSON, or NDJSON with a `type` per line; gzip accepted). The answer counts what was
+    accepted and lists each rejected item with its index and reason; a retry with the same
+    Idempotency-Key gets the same answer with `replayed: true` and adds nothing."""
+    answer: dict[str, Any] = await _accept(request, principal, container, "ingest")
+    return answer
+
+
+@router.post("/probes/results", openapi_extra=_BODY)
+async def probe_results(
+    request: Request, principal: Prober, container: ContainerDep
+) -> dict[str, Any]:
+    """Accept a batch of health-probe `results` (`ts`, `component`, `region`, `ok`)."""
+    answer: dict[str, Any] = await _accept(request, principal, container, "probes")
+    return answer
