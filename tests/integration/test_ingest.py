@@ -138,3 +138,40 @@ def test_probe_results_need_the_probe_scope_and_land_per_region(api: Api) -> Non
         report = integrity.check(uow, api.org.id)
     assert (bucket.region, bucket.total, bucket.failed) == ("us-east", 2, 1)
     assert report.ok
+
+
+def test_the_customers_sla_counts_measured_downtime_by_the_region_rule(api: Api) -> None:
+    """trulayer pro: a minute is down in a region when any request failed (5xx), and the
+    component is down only when every region that reported is down (any-region)."""
+    api.upload_policy()
+    api.customer("acme-alpha")
+    api.customer("acme-beta")
+    key = api.key([Scope.INGEST])
+    both, one = _minute(api, 30), _minute(api, 20)
+    events = [
+        {"ts": both, "component": "ingest-api", "region": "us-east", "status": 503},
+        {"ts": both, "component": "ingest-api", "region": "eu-west", "status": 500},
+        {"ts": both, "component": "ingest-api", "region": "eu-west", "status": 200},
+        {"ts": one, "component": "ingest-api", "region": "us-east", "status": 502},
+        {"ts": one, "component": "ingest-api", "region": "eu-west", "status": 200},
+        {"ts": one, "component": "dashboard", "region": "eu-west", "status": 404},
+    ]  # fmt: skip
+    assert send(api, "sla-1", {"events": events}, key).json()["accepted"] == 6
+    period = both[:7]
+    reader = api.key("read", customer="acme-alpha")
+    answer = api.client.get(
+        f"{API_PREFIX}/customers/acme-alpha/sla", params={"period": period},
+        headers=api.headers(reader),
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    document = answer.json()
+    (sla,) = document["customers"]
+    assert (document["period"], sla["id"]) == (period, "acme-alpha")
+    assert sla["downtime_seconds"] == "60"
+    assert document["measurement"]["ingest-api"]["down_seconds"] == "60"
+    assert document["measurement"]["dashboard"]["measured"] is True
+    assert document["measurement"]["dashboard"]["down_seconds"] == "0"
+    other = api.key("read", customer="acme-beta")
+    assert_problem(
+        api.client.get(f"{API_PREFIX}/customers/acme-alpha/sla", headers=api.headers(other)), 404
+    )

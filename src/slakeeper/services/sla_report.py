@@ -1,7 +1,8 @@
 """Each customer's SLA for a period, from what the server knows.
 
-Downtime is what incidents declared as ``major-outage`` on a component (DOMAIN.md section 2:
-for when no measurement covers it) and maintenance windows (the announced window, excluded when
+Downtime is what the measurements show by each plan's down rule (``services.measured``), what
+incidents declared as ``major-outage`` on a component (DOMAIN.md section 2: for when no
+measurement covers it) and maintenance windows (the announced window, excluded when
 its notice met the policy's rule; an overrun past the announced end is downtime). Exclusion
 records on incidents apply with the incident as their reason. An incident that names customers
 counts only for them. The numbers come from the same code as ``slakeeper evaluate``.
@@ -10,12 +11,14 @@ counts only for them. The numbers come from the same code as ``slakeeper evaluat
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from slakeeper.domain.periods import parse_period
 from slakeeper.policy.overrides import apply_overrides, overrides_from_mapping
 from slakeeper.services import policy_versions
-from slakeeper.services.errors import Invalid
-from slakeeper.services.evaluate import Evaluation, evaluate_customer
+from slakeeper.services.errors import Invalid, NotFound
+from slakeeper.services.evaluate import Evaluation, as_json, evaluate_customer
 from slakeeper.services.facts import (
     CustomerFact,
     DowntimeFact,
@@ -23,23 +26,63 @@ from slakeeper.services.facts import (
     Facts,
     MaintenanceFact,
 )
+from slakeeper.services.measured import ComponentMeasurement, downtime_facts, measure_plan
 from slakeeper.services.ports import UnitOfWork
 from slakeeper.services.records import Customer, Incident, IncidentUpdate, Principal
 from slakeeper.services.status_page import impact_spans
 
 
+@dataclass
+class SlaReport:
+    evaluation: Evaluation
+    measurements: dict[str, list[ComponentMeasurement]] = field(default_factory=dict)
+
+
 def period_report(
-    uow: UnitOfWork, principal: Principal, period_label: str, now: datetime
+    uow: UnitOfWork,
+    principal: Principal,
+    period_label: str,
+    now: datetime,
+    customer_id: str | None = None,
 ) -> Evaluation:
+    return sla_report(uow, principal, period_label, now, customer_id).evaluation
+
+
+def customer_sla(
+    uow: UnitOfWork, principal: Principal, customer_id: str, period_label: str, now: datetime
+) -> dict[str, object]:
+    """One customer's SLA for the period so far: the document ``slakeeper evaluate`` prints,
+    for this customer, plus ``measurement``: per component, measured downtime and no-data."""
+    report = sla_report(uow, principal, period_label, now, customer_id)
+    document = as_json(report.evaluation)
+    document["measurement"] = {m.component: m.as_json() for m in report.measurements[customer_id]}
+    return document
+
+
+def sla_report(
+    uow: UnitOfWork,
+    principal: Principal,
+    period_label: str,
+    now: datetime,
+    customer_id: str | None = None,
+) -> SlaReport:
     found = policy_versions.active(uow, principal.org_id)
     if found is None:
         raise Invalid("this organisation has no active policy: upload one first")
     version, loaded = found
+    if customer_id is not None and principal.customer_id not in (None, customer_id):
+        raise NotFound(f"no customer {customer_id}")
     customers = [
         c
         for c in uow.customers.list(principal.org_id, None, 100_000)
-        if principal.customer_id is None or c.id == principal.customer_id
+        if principal.customer_id in (None, c.id) and customer_id in (None, c.id)
     ]
+    if customer_id is not None and not customers:
+        raise NotFound(f"no customer {customer_id}")
+    utc = parse_period(period_label, "UTC")
+    start, end = utc.start - timedelta(days=1), min(utc.end + timedelta(days=1), now)
+    measured: dict[str, list[ComponentMeasurement]] = {}
+    measurements: dict[str, list[ComponentMeasurement]] = {}
     incidents = list(uow.incidents.list(principal.org_id, None, 100_000))
     updates = {i.id: uow.incidents.updates(principal.org_id, i.id) for i in incidents}
     maintenance = [
@@ -77,22 +120,35 @@ def period_report(
     results = []
     for customer in customers:
         mine = [i for i in incidents if not i.customers or customer.id in i.customers]
-        facts = Facts(
-            customers=[_fact(customer)],
-            downtime=[*_downtime(mine, updates, now), *windows, *overruns],
-            maintenance=maintenance,
-            exclusions=[e for i in mine for e in _exclusions(i)],
-            data_loss=[],
-        )
         policy = loaded.policy
         if customer.overrides:
             overrides = overrides_from_mapping(
                 customer.overrides, policy, customer.plan, customer.name, "overrides"
             )
             policy = apply_overrides(policy, customer.plan, overrides)
+        plan = policy.plan(customer.plan)
+        rule_key = plan.uptime.model_dump_json()
+        if rule_key not in measured:
+            measured[rule_key] = measure_plan(uow, principal.org_id, policy, plan, start, end)
+        measurements[customer.id] = measured[rule_key]
+        facts = Facts(
+            customers=[_fact(customer)],
+            downtime=[
+                *downtime_facts(measured[rule_key]),
+                *_downtime(mine, updates, now),
+                *windows,
+                *overruns,
+            ],
+            maintenance=maintenance,
+            exclusions=[e for i in mine for e in _exclusions(i)],
+            data_loss=[],
+        )
         results.append(evaluate_customer(policy, facts, facts.customers[0], period_label))
     del version
-    return Evaluation(period_label, loaded.policy.metadata.name, loaded.sha256, tuple(results))
+    evaluation = Evaluation(
+        period_label, loaded.policy.metadata.name, loaded.sha256, tuple(results)
+    )
+    return SlaReport(evaluation, measurements)
 
 
 def _fact(customer: Customer) -> CustomerFact:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
-from slakeeper.api.deps import ContainerDep, require
-from slakeeper.services import ingest
+from slakeeper.api.deps import ContainerDep, Reader, require
+from slakeeper.services import ingest, sla_report
 from slakeeper.services.records import Principal, Scope
 
 router = APIRouter(tags=["measurements"])
@@ -80,3 +81,25 @@ async def probe_results(
     """Accept a batch of health-probe `results` (`ts`, `component`, `region`, `ok`)."""
     answer: dict[str, Any] = await _accept(request, principal, container, "probes")
     return answer
+
+
+@router.get("/customers/{customer_id}/sla", tags=["customers"])
+def customer_sla(
+    customer_id: Annotated[str, PathParam(max_length=64, description="The customer's id.")],
+    principal: Reader,
+    container: ContainerDep,
+    period: Annotated[
+        str | None,
+        Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM; default: the current month."),
+    ] = None,
+) -> dict[str, Any]:
+    """The customer's SLA for the period so far, from measurements (by the plan's down rule),
+    declared incidents, maintenance and exclusions: the object `slakeeper evaluate` prints for
+    one customer, plus `measurement` (measured downtime and no-data time per component)."""
+    now = container.clock.now()
+    label = period or f"{now.year:04d}-{now.month:02d}"
+    with container.uow() as uow:
+        try:
+            return sla_report.customer_sla(uow, principal, customer_id, label, now)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
