@@ -41,6 +41,15 @@ TICKET = "T-ALPHA"  # a support request of ALPHA
 INCIDENT = "INC-ALPHA"  # a resolved incident that affected ALPHA only
 WINDOW = "MW-1"  # a maintenance window in progress
 POLICY_TEXT = TRULAYER.read_text(encoding="utf-8")
+#: The active policy: the example with one SLO, so the SLO routes have something to show.
+WORLD_POLICY = POLICY_TEXT + """
+slos:
+  - id: ingest-availability
+    name: Ingest availability
+    sli: {kind: availability, component: ingest-api}
+    objective: 99.9
+    window: {type: calendar, unit: month}
+"""
 
 
 @dataclass
@@ -127,6 +136,14 @@ class Route:
 
 V = API_PREFIX
 READ, WRITE, ADMIN = Scope.READ, Scope.WRITE, Scope.ADMIN
+INGEST, PROBE = Scope.INGEST, Scope.PROBE
+
+
+def _measurement(world: World, path: str, kind: str, item: dict[str, Any]) -> Call:
+    """A one-item batch under a fresh Idempotency-Key, stamped a minute ago."""
+    minute = world.api.container.clock.now() - timedelta(minutes=1)
+    item = {"ts": minute.isoformat(), "component": "ingest-api", "region": "us-east", **item}
+    return Call(path, json={kind: [item]}, headers={"Idempotency-Key": world.unique("batch")})
 
 # fmt: off
 MATRIX: list[Route] = [
@@ -217,6 +234,23 @@ MATRIX: list[Route] = [
           lambda w: Call(f"{V}/subscribers")),
     Route("GET", f"{V}/outbox",                  ADMIN, False, 200, 200,
           lambda w: Call(f"{V}/outbox")),
+    # Another tenant's admin key has neither the ingest nor the probe scope.
+    Route("POST", f"{V}/ingest",                 INGEST, False, 200, 403,
+          lambda w: _measurement(w, f"{V}/ingest", "events", {"status": 200})),
+    Route("POST", f"{V}/probes/results",         PROBE, False, 200, 403,
+          lambda w: _measurement(w, f"{V}/probes/results", "results", {"ok": True})),
+    Route("GET", f"{V}/customers/{{customer_id}}/sla", READ, True, 200, 404,
+          lambda w: Call(f"{V}/customers/{ALPHA}/sla")),
+    # The other tenant has no policy, so no SLOs and no alerts.
+    Route("GET", f"{V}/slos",                    READ,  False, 200, 200,
+          lambda w: Call(f"{V}/slos")),
+    Route("GET", f"{V}/slos/{{slo_id}}",         READ,  False, 200, 404,
+          lambda w: Call(f"{V}/slos/ingest-availability")),
+    Route("GET", f"{V}/slos/{{slo_id}}/series",  READ,  False, 200, 404,
+          lambda w: Call(f"{V}/slos/ingest-availability/series",
+                         params={"from": "2026-11-01T00:00:00Z", "to": "2026-11-02T00:00:00Z"})),
+    Route("GET", f"{V}/alerts",                  READ,  False, 200, 200,
+          lambda w: Call(f"{V}/alerts")),
     Route("GET", f"{V}/reports/support-review",  READ,  False, 200, 422,
           lambda w: Call(f"{V}/reports/support-review",
                          params={"from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z"})),
@@ -271,7 +305,7 @@ def served_routes(app: FastAPI) -> set[tuple[str, str]]:
 
 @pytest.fixture
 def world(api: Api) -> World:
-    api.upload_policy()
+    api.upload_policy(WORLD_POLICY)
     api.upload_policy(activate=False)
     api.customer(ALPHA)
     api.customer(BETA)
@@ -421,9 +455,11 @@ def test_each_route_admits_exactly_the_callers_it_should(world: World, route: Ro
         assert_answered(world, route, "other customer's key", beta_key, route.ok, hidden=[ALPHA])
         assert_answered(world, route, "own customer's key", world.customer_keys[ALPHA], route.ok)
 
-    # The right key: the least scope that is enough, then the admin key.
+    # The right key: the least scope that is enough, then the admin key (which measurements do
+    # not take: ingest and probe keys are scopes of their own, so an agent's key stays narrow).
     assert_answered(world, route, "right key", world.scope_keys[route.scope], route.ok)
-    assert_answered(world, route, "admin key", world.api.admin_key, route.ok)
+    if route.scope in IMPLIED[ADMIN]:
+        assert_answered(world, route, "admin key", world.api.admin_key, route.ok)
 
 
 def test_a_customer_key_lists_only_its_own_customer(world: World) -> None:

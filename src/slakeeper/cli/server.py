@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -10,7 +14,14 @@ import typer
 from slakeeper import bootstrap
 from slakeeper.cli.common import CliError
 from slakeeper.config import Settings
-from slakeeper.services import audit, customers, policy_versions, tenancy
+from slakeeper.services import (
+    audit,
+    customers,
+    integrity,
+    notifications,
+    policy_versions,
+    tenancy,
+)
 from slakeeper.services.errors import ServiceError
 from slakeeper.services.facts import load_facts
 from slakeeper.services.ports import UnitOfWork
@@ -20,6 +31,7 @@ db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations (tenants).", no_args_is_help=True)
 key_app = typer.Typer(help="API keys.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+integrity_app = typer.Typer(help="The ingest ledger against the aggregates.", no_args_is_help=True)
 
 
 def _container(require_migrated: bool = True) -> bootstrap.Container:
@@ -119,14 +131,45 @@ def audit_verify(org: str = typer.Option(..., "--org", help="Organisation slug."
     typer.echo(f"audit log of {org} intact: {len(entries)} entries")
 
 
+@integrity_app.command("check")
+def integrity_check(
+    org: str = typer.Option(..., "--org", help="Organisation slug."),
+    output: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """Reconcile the ledger of accepted ingest batches with the stored aggregates: exit 0 when
+    every count matches exactly, 1 with the differences."""
+    container = _container()
+    found = _org(container, org)
+    with container.uow() as uow:
+        report = integrity.check(uow, found.id)
+    if output == "json":
+        typer.echo(json.dumps(report.as_json(), indent=2))
+    else:
+        typer.echo(f"{'count':<18}{'ledger':>14}{'stored':>14}{'difference':>12}")
+        for line in report.lines:
+            typer.echo(f"{line.name:<18}{line.ledger:>14}{line.stored:>14}{line.difference:>12}")
+        verdict = "reconciles exactly" if report.ok else "DOES NOT reconcile"
+        typer.echo(f"{report.batches} batches: the ledger {verdict} with the aggregates")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 def serve_command(
     host: str | None = typer.Option(None, "--host", help="Listen address."),
     port: int | None = typer.Option(None, "--port", help="Listen port."),
     demo: bool = typer.Option(
         False, "--demo", help="Migrate, load the example policies into a demo organisation."
     ),
+    workers: bool = typer.Option(
+        True,
+        "--workers/--no-workers",
+        help="Run the evaluator and notifier in this process too (off for API-only replicas).",
+    ),
+    interval: float = typer.Option(
+        30.0, "--worker-interval", help="Seconds between background worker passes."
+    ),
 ) -> None:
-    """Run the API server (uvicorn)."""
+    """Run the API server (uvicorn), and unless --no-workers, the background workers."""
     import uvicorn
 
     from slakeeper.api.app import create_app
@@ -140,8 +183,31 @@ def serve_command(
         _demo(container, f"http://{bind_host}:{bind_port}")
     container = _container()
     app = create_app(container)
+    if workers:
+        _start_workers(container, interval)
     typer.echo(f"slakeeper listening on http://{bind_host}:{bind_port} (docs: /docs)")
     uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", access_log=False)
+
+
+def _start_workers(container: bootstrap.Container, interval: float) -> None:
+    """The evaluator and notifier on a daemon thread: a pass every ``interval`` seconds; a
+    failed pass is logged and the next one catches up from stored data."""
+    log = logging.getLogger("slakeeper.worker")
+
+    def loop() -> None:
+        while True:
+            try:
+                notifications.run_once(
+                    container.uow,
+                    container.notifier,
+                    container.clock.now(),
+                    subscribers=container.subscriber_notifier,
+                )
+            except Exception:
+                log.exception("worker pass failed; the next pass catches up")
+            time.sleep(interval)
+
+    threading.Thread(target=loop, name="slakeeper-worker", daemon=True).start()
 
 
 def _demo_customers(uow: UnitOfWork, principal: Principal, now: datetime) -> None:

@@ -143,6 +143,7 @@ def worker_command(
             subscribers=container.subscriber_notifier,
         )
         typer.echo(
+            f"{report.alerts_moved} SLO alert changes, "
             f"{report.written} new notifications, {report.delivered} delivered, "
             f"{report.failed} failed"
             + (

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from slakeeper.domain.support import ClockState, TicketClocks
-from slakeeper.services import audit, tickets
+from slakeeper.services import audit, slos, tickets
 from slakeeper.services.ports import Notifier, UnitOfWork, UnitOfWorkFactory
 from slakeeper.services.records import OutboxMessage
 
@@ -34,6 +34,7 @@ class RunReport:
     written: int
     delivered: int
     failed: int
+    alerts_moved: int = 0
 
 
 def run_once(
@@ -42,8 +43,10 @@ def run_once(
     now: datetime,
     subscribers: Notifier | None = None,
 ) -> RunReport:
-    """One worker pass: find newly at-risk and breached clocks in every organisation, then
-    deliver what is due. Safe to run on several workers at once and after any restart."""
+    """One worker pass: evaluate every SLO's burn-rate alerts, find newly at-risk and breached
+    clocks in every organisation, then deliver what is due. Safe to run on several workers at
+    once and after any restart."""
+    alerts_moved = slos.run_alerts(uow, now)
     written = 0
     with uow() as work:
         organisations = work.organisations.all()
@@ -54,7 +57,7 @@ def run_once(
     delivered = failed = 0
     if notifier is not None or subscribers is not None:
         delivered, failed = deliver_due(uow, notifier, now, subscribers=subscribers)
-    return RunReport(written, delivered, failed)
+    return RunReport(written, delivered, failed, alerts_moved)
 
 
 def deliver_due(

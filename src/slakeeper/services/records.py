@@ -352,3 +352,4 @@ class AlertStateRecord:
     state: str
     since: datetime
     updated_at: datetime
+    last_fired: datetime | None = None

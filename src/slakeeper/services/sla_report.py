@@ -66,10 +66,6 @@ def sla_report(
     now: datetime,
     customer_id: str | None = None,
 ) -> SlaReport:
-    found = policy_versions.active(uow, principal.org_id)
-    if found is None:
-        raise Invalid("this organisation has no active policy: upload one first")
-    version, loaded = found
     if customer_id is not None and principal.customer_id not in (None, customer_id):
         raise NotFound(f"no customer {customer_id}")
     customers = [
@@ -79,6 +75,10 @@ def sla_report(
     ]
     if customer_id is not None and not customers:
         raise NotFound(f"no customer {customer_id}")
+    found = policy_versions.active(uow, principal.org_id)
+    if found is None:
+        raise Invalid("this organisation has no active policy: upload one first")
+    version, loaded = found
     utc = parse_period(period_label, "UTC")
     start, end = utc.start - timedelta(days=1), min(utc.end + timedelta(days=1), now)
     measured: dict[str, list[ComponentMeasurement]] = {}

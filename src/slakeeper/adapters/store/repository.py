@@ -816,7 +816,7 @@ class SqlMeasurements(_Repository):
             ("slo_id", "rule_index"),
             {(record.slo_id, record.rule_index): {
                 "name": record.name, "state": record.state, "since": record.since,
-                "updated_at": record.updated_at}},
+                "updated_at": record.updated_at, "last_fired": record.last_fired}},
             lambda _old, new: new,
         )  # fmt: skip
 

@@ -315,6 +315,7 @@ alert_states = Table(
     Column("state", String(16), nullable=False),
     Column("since", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("last_fired", UtcDateTime, nullable=True),
 )
 
 __all__ = [

@@ -4,14 +4,17 @@ scope ``probe``). Each batch is acknowledged only after it is committed, once pe
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
+from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
-from slakeeper.api.deps import ContainerDep, Reader, require
-from slakeeper.services import ingest, sla_report
+from slakeeper.api.deps import ContainerDep, OrgReader, Reader, require
+from slakeeper.policy.types import Duration
+from slakeeper.services import ingest, sla_report, slos
 from slakeeper.services.records import Principal, Scope
 
 router = APIRouter(tags=["measurements"])
@@ -103,3 +106,46 @@ def customer_sla(
             return sla_report.customer_sla(uow, principal, customer_id, label, now)
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
+
+
+SloId = Annotated[str, PathParam(max_length=64, description="The SLO's id in the policy.")]
+
+
+@router.get("/slos", tags=["slos"])
+def list_slos(principal: OrgReader, container: ContainerDep) -> list[dict[str, Any]]:
+    """Every SLO of the active policy, live: SLI, error budget (total, consumed, remaining),
+    burn rate per alert window with the alert's state, and time to exhaustion."""
+    with container.uow() as uow:
+        results, _ = slos.live(uow, principal.org_id, container.clock.now())
+    return [slos.slo_json(result) for result in results]
+
+
+@router.get("/slos/{slo_id}", tags=["slos"])
+def get_slo(slo_id: SloId, principal: OrgReader, container: ContainerDep) -> dict[str, Any]:
+    """One SLO, live (as in the list)."""
+    with container.uow() as uow:
+        (result,), _ = slos.live(uow, principal.org_id, container.clock.now(), only=slo_id)
+    return slos.slo_json(result)
+
+
+@router.get("/slos/{slo_id}/series", tags=["slos"])
+def slo_series(
+    slo_id: SloId,
+    principal: OrgReader,
+    container: ContainerDep,
+    start: Annotated[AwareDatetime, Query(alias="from", description="Start (RFC 3339).")],
+    end: Annotated[AwareDatetime | None, Query(alias="to", description="End; default now.")] = None,
+    step: Annotated[Duration, Query(description="Step, whole minutes (e.g. `5m`, `1h`).")] = (
+        timedelta(hours=1)
+    ),
+) -> dict[str, Any]:
+    """Good, bad and total per step over `[from, to)` for charts."""
+    with container.uow() as uow:
+        return slos.series(uow, principal.org_id, slo_id, start, end or container.clock.now(), step)
+
+
+@router.get("/alerts", tags=["slos"])
+def list_alerts(principal: OrgReader, container: ContainerDep) -> list[dict[str, Any]]:
+    """The burn-rate alert states kept by the evaluator (ok, warning, firing, resolved)."""
+    with container.uow() as uow:
+        return slos.alerts_json(uow, principal.org_id)

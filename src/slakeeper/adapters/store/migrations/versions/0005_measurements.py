@@ -123,6 +123,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("since", UtcDateTime, nullable=False),
         sa.Column("updated_at", UtcDateTime, nullable=False),
+        sa.Column("last_fired", UtcDateTime, nullable=True),
         sa.PrimaryKeyConstraint("org_id", "slo_id", "rule_index", name="pk_alert_states"),
         _org("alert_states"),
     )
