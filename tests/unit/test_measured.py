@@ -20,7 +20,13 @@ from slakeeper.domain.measured import (
     measured_downtime,
     region_state,
 )
-from slakeeper.domain.sketch import MIN_INDEXABLE, RELATIVE_ACCURACY, LatencySketch, merged
+from slakeeper.domain.sketch import (
+    MIN_INDEXABLE,
+    RELATIVE_ACCURACY,
+    LatencySketch,
+    key_of,
+    merged,
+)
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -202,3 +208,11 @@ def test_a_malformed_sketch_is_refused() -> None:
                 {"extra": 1}, {"bins": {"1": True}}):  # fmt: skip
         with pytest.raises(ValueError, match="latency"):
             LatencySketch.from_json(bad)
+
+
+@settings(max_examples=scaled(300), deadline=None)
+@given(value=st.floats(min_value=MIN_INDEXABLE, max_value=1e300, allow_nan=False))
+def test_the_inlined_ingest_key_mapping_equals_the_sketchs(value: float) -> None:
+    from slakeeper.services.ingest import _MULTIPLIER
+
+    assert math.ceil(math.log(value, 2) * _MULTIPLIER) == key_of(value)

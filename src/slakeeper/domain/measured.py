@@ -13,8 +13,8 @@ The component's slice then follows the region rule over the regions that reporte
 ``any-region`` it is down only when every reporting region is down, with ``all-regions`` when
 any is. A slice no region reported follows the no-data rule: ``up``, ``down`` or ``unknown``
 (not down, and reported as no data). Finally, runs of down slices shorter than ``min_run`` are
-dropped. Slices are clipped to the range asked for, so a slice that has only begun counts only
-up to ``end``.
+dropped. A slice is judged on all of its data, and clipped to the range asked for, so a slice
+that has only begun counts only up to ``end``.
 """
 
 from __future__ import annotations
@@ -118,9 +118,9 @@ def measured_downtime(
     for region in regions:
         slices: dict[datetime, SliceCounts] = {}
         for minute, counts in minutes.get(region, {}).items():
-            if minute < start - length or minute >= end:
-                continue
             key = slice_start(minute, length)
+            if key >= end or key + length <= start:
+                continue
             previous = slices.get(key)
             slices[key] = counts if previous is None else previous + counts
         per_region.append(slices)

@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from slakeeper.domain.sketch import MAPPING, MIN_INDEXABLE, LatencySketch
+from slakeeper.domain.sketch import MIN_INDEXABLE, LatencySketch
 from slakeeper.policy.models import Policy, SliKind
 from slakeeper.services import policy_versions
 from slakeeper.services.errors import Invalid
@@ -67,6 +67,21 @@ COUNT_NAMES = (
     "requests", "errors_5xx", "errors_4xx", "throttled_429", "latencies", "customer_errors",
     "probes", "probe_failures", "samples", "checks", "reconciliations",
 )  # fmt: skip
+
+
+#: The key mapping of ``domain.sketch`` (DDSketch's logarithmic mapping), inlined for speed;
+#: ``tests/unit/test_measured.py`` checks it gives the same keys.
+_MULTIPLIER = 1 / math.log1p(2 * 0.01 / (1 - 0.01)) * math.log(2)
+_SECONDS = frozenset("0123456789")
+
+
+def _plain_utc(ts: str) -> bool:
+    """``ts`` is ``YYYY-MM-DDTHH:MM:SS[.fff]Z``, with the part after the minute checked here
+    (the minute itself is checked once, when first seen)."""
+    n = len(ts)
+    if n < 20 or ts[-1] != "Z" or ts[16] != ":" or ts[17] not in _SECONDS or ts[18] not in _SECONDS:
+        return False
+    return n == 20 or (ts[19] == "." and n > 21 and ts[20:-1].isdigit())
 
 
 class Reject(Exception):
@@ -291,6 +306,8 @@ class Aggregator:
         self.minute = _Minutes(now)
         self.key = batch_key
         self.result = Aggregate()
+        self.quick: dict[str, datetime] = {}  # "YYYY-MM-DDTHH:MM" of ...Z instants -> minute
+        self.customers: set[str] = set()  # customer ids already checked
         self.handlers: dict[str, Callable[[int, Mapping[str, Any]], None]] = {
             "events": self.event,
             "buckets": self.bucket,
@@ -321,29 +338,41 @@ class Aggregator:
         return bucket
 
     def event(self, index: int, item: Mapping[str, Any]) -> None:
+        # The hot path: one call per event, so lookups are inlined and checks cached.
         if len(item) > 8 or not _EVENT_FIELDS.issuperset(item):
             _extra(item, _EVENT_FIELDS)
-        minute = self.minute(item.get("ts"))
-        component = _component(item, self.allowed)
-        region = _region(item, self.allowed)
-        customer = _customer(item)
+        ts = item.get("ts")
+        minute = self.quick.get(ts[:16]) if type(ts) is str and _plain_utc(ts) else None
+        if minute is None:
+            minute = self.minute(ts)
+            if type(ts) is str and _plain_utc(ts):
+                self.quick[ts[:16]] = minute
+        allowed = self.allowed
+        component = item.get("component")
+        if component not in allowed.components:
+            component = _component(item, allowed)
+        region = item.get("region")
+        if region is None or region not in allowed.regions:
+            region = _region(item, allowed)
+        customer = item.get("customer")
+        if customer is not None and customer not in self.customers:
+            checked = _customer(item)
+            if checked is not None:
+                self.customers.add(checked)
         status = item.get("status")
-        if status is None:
-            outcome = item.get("outcome")
-            if outcome is None:
-                raise Reject("an event needs `status` or `outcome`")
-            status = OUTCOMES.get(outcome) if isinstance(outcome, str) else None
-            if status is None:
-                raise Reject(f"bad outcome {outcome!r}: one of {', '.join(sorted(OUTCOMES))}")
-        else:
-            status = _status(status)
+        if type(status) is not int or not 100 <= status <= 599:
+            status = self._status_or_outcome(item)
         latency = item.get("latency_ms")
         bin_key: int | None = None
         if latency is not None:
             if type(latency) not in (int, float) or not (latency >= 0 and math.isfinite(latency)):
                 raise Reject("`latency_ms` must be a number >= 0")
-            bin_key = MAPPING.key(latency) if latency >= MIN_INDEXABLE else None
-        bucket = self._request((component, region, minute))
+            if latency >= MIN_INDEXABLE:
+                bin_key = math.ceil(math.log(latency, 2) * _MULTIPLIER)
+        key = (component, region, minute)
+        bucket = self.result.requests.get(key)
+        if bucket is None:
+            bucket = self.result.requests[key] = _Bucket()
         statuses = bucket.statuses
         statuses[status] = statuses.get(status, 0) + 1
         if latency is not None:
@@ -353,8 +382,22 @@ class Aggregator:
                 bins = bucket.sketch.bins
                 bins[bin_key] = bins.get(bin_key, 0) + 1
         if customer is not None and status >= 500:
-            key = (customer, component, minute)
-            self.result.customer_errors[key] = self.result.customer_errors.get(key, 0) + 1
+            errors = self.result.customer_errors
+            mine = (customer, component, minute)
+            errors[mine] = errors.get(mine, 0) + 1
+
+    @staticmethod
+    def _status_or_outcome(item: Mapping[str, Any]) -> int:
+        status = item.get("status")
+        if status is not None:
+            return _status(status)
+        outcome = item.get("outcome")
+        if outcome is None:
+            raise Reject("an event needs `status` or `outcome`")
+        found = OUTCOMES.get(outcome) if isinstance(outcome, str) else None
+        if found is None:
+            raise Reject(f"bad outcome {outcome!r}: one of {', '.join(sorted(OUTCOMES))}")
+        return found
 
     def bucket(self, index: int, item: Mapping[str, Any]) -> None:
         _extra(item, _BUCKET_FIELDS)
