@@ -11,7 +11,7 @@ import sys
 import typer
 
 from slakeeper import __version__
-from slakeeper.cli import calendar, evaluate, policy, server, support
+from slakeeper.cli import agent, calendar, evaluate, policy, server, support
 from slakeeper.cli.common import CliError
 from slakeeper.policy.errors import PolicyError
 
@@ -34,6 +34,7 @@ app.add_typer(server.integrity_app, name="integrity")
 app.add_typer(support.support_app, name="support")
 app.add_typer(support.tickets_app, name="tickets")
 app.command("worker")(support.worker_command)
+app.command("agent")(agent.agent_command)
 
 
 def _version(value: bool) -> None:
