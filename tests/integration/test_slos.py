@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -133,3 +134,25 @@ def test_a_burn_fires_the_page_alert_once_and_resolves_into_the_outbox(api: Api)
         ("slo.alert.resolved", "page"),
     ]  # fmt: skip
     assert states[("api-availability", 2)] == "firing"
+
+
+def test_the_latency_slos_p95_matches_the_raw_latencies_within_the_sketch_bound(api: Api) -> None:
+    """2,000 raw latencies spread over 5 minutes, sent as events: the SLO's window p95, read
+    from the merged minute sketches, is within 1 % of the p95 of the raw values."""
+    api.container.clock = FixedClock(NOW)  # type: ignore[assignment]
+    api.upload_policy(EXAMPLES / "opsmantik.yaml")
+    key = api.key([Scope.INGEST])
+    rng = random.Random(42)
+    raw = [rng.lognormvariate(4.5, 0.8) for _ in range(2000)]
+    window_start = NOW - timedelta(minutes=5)  # the SLO's rolling 5-minute window
+    events = [
+        {"ts": z(window_start + timedelta(seconds=10 + i * 280 / len(raw))),
+         "component": "api-sync", "status": 200, "latency_ms": value}
+        for i, value in enumerate(raw)
+    ]  # fmt: skip
+    ingest(api, key, "latencies", {"events": events})
+    latency = get(api, "/slos/ingest-latency")["latency"]
+    exact = sorted(raw)[int(0.95 * (len(raw) - 1))]
+    assert latency["percentile"] == "95"
+    assert latency["threshold_ms"] == "500"
+    assert abs(float(latency["window_value_ms"]) - exact) <= 0.01 * exact + 0.001

@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slakeeper.domain import slo as engine
+from slakeeper.domain.intervals import seconds
 from slakeeper.domain.sketch import LatencySketch
 from slakeeper.policy.models import BudgetingMethod, Policy, SliKind, Slo
 from slakeeper.services import policy_versions
@@ -186,6 +187,21 @@ class LiveSlo:
     spec: engine.SloSpec
     status: engine.SloStatus
     alerts: tuple[AlertStateRecord, ...]
+    percentile_ms: float | None = None  # latency SLOs: the window's percentile, merged sketch
+
+
+def window_percentile(slo: Slo, spec: engine.SloSpec, data: _Data, now: datetime) -> float | None:
+    """The latency SLI's percentile over the SLO window so far, read from the merged sketch of
+    the window's minutes (within the sketch's 1 % relative error)."""
+    if slo.sli.kind is not SliKind.LATENCY:
+        return None
+    start, _ = engine.window_bounds(spec, now)
+    sketch = LatencySketch()
+    for b in data.requests():
+        inside = (start is None or b.minute >= start) and b.minute < now
+        if inside and slo.sli.component in (None, b.component):
+            sketch.merge(b.latency)
+    return sketch.quantile(float(slo.sli.percentile or 95) / 100)
 
 
 def live(
@@ -207,7 +223,7 @@ def live(
         states[record.slo_id].append(record)
     return [
         LiveSlo(slo, spec, engine.evaluate(spec, points(slo, spec, data, now), now),
-                tuple(states[slo.id]))
+                tuple(states[slo.id]), window_percentile(slo, spec, data, now))
         for slo, spec in zip(slos, specs, strict=True)
     ], policy  # fmt: skip
 
@@ -331,6 +347,15 @@ def slo_json(result: LiveSlo) -> dict[str, object]:
         "bad": status.bad,
         "total": status.total,
         "no_data_slices": status.no_data_slices,
+        "latency": None
+        if slo.sli.kind is not SliKind.LATENCY
+        else {
+            "percentile": format(slo.sli.percentile or 95, "f"),
+            "threshold_ms": _fraction(seconds(slo.sli.threshold or timedelta(0)) * 1000),
+            "window_value_ms": None
+            if result.percentile_ms is None
+            else f"{result.percentile_ms:.3f}",
+        },
         "sli_percent": _fraction(None if status.sli is None else status.sli * 100),
         "budget": {
             "total": _fraction(status.budget_total),
