@@ -17,6 +17,7 @@ test's own database (``app=`` of ``call_and_validate``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,6 +46,15 @@ CONFIG = schemathesis.Config.from_dict(
         }
     }
 )
+
+
+@schemathesis.serializer("application/x-ndjson")
+def _ndjson(ctx: Any, value: Any) -> bytes:
+    """NDJSON bodies (ingest): a generated string is sent as it is, anything else as JSON."""
+    del ctx
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return json.dumps(value).encode()
 
 
 def _schema_app() -> Any:
