@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from datetime import datetime
@@ -19,6 +20,7 @@ from slakeeper.services import (
     customers,
     integrity,
     notifications,
+    operators,
     policy_versions,
     tenancy,
 )
@@ -31,6 +33,7 @@ db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations (tenants).", no_args_is_help=True)
 key_app = typer.Typer(help="API keys.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+operator_app = typer.Typer(help="Operator accounts (the dashboard).", no_args_is_help=True)
 integrity_app = typer.Typer(help="The ingest ledger against the aggregates.", no_args_is_help=True)
 
 
@@ -129,6 +132,33 @@ def audit_verify(org: str = typer.Option(..., "--org", help="Organisation slug."
             typer.echo(f"error: audit entry {problem.seq}: {problem.message}", err=True)
         raise typer.Exit(1)
     typer.echo(f"audit log of {org} intact: {len(entries)} entries")
+
+
+@operator_app.command("create")
+def operator_create(
+    org: str = typer.Option(..., "--org", help="Organisation slug."),
+    email: str = typer.Option(..., "--email", help="Sign-in email."),
+    name: str = typer.Option("", "--name", help="Display name."),
+    password_env: str = typer.Option(
+        "SLAKEEPER_OPERATOR_PASSWORD", "--password-env", help="Variable holding the password."
+    ),
+) -> None:
+    """Create an operator account (the password comes from an environment variable, or is
+    asked for), for the dashboard at /."""
+    password = os.environ.get(password_env) or typer.prompt(
+        "password", hide_input=True, confirmation_prompt=True
+    )
+    container = _container()
+    found = _org(container, org)
+    with container.uow() as uow:
+        try:
+            created = operators.create(
+                uow, found, email=email, name=name, password=password, now=container.clock.now()
+            )
+        except ServiceError as exc:
+            raise CliError(str(exc)) from None
+        uow.commit()
+    typer.echo(f"operator {created.email} created in {org}")
 
 
 @integrity_app.command("check")

@@ -353,3 +353,98 @@ class AlertStateRecord:
     since: datetime
     updated_at: datetime
     last_fired: datetime | None = None
+
+
+# --------------------------------------------------------------------------- period close
+@dataclass(frozen=True)
+class Operator:
+    """A person who signs in to the operator dashboard (password stored as a scrypt hash)."""
+
+    org_id: str
+    id: str
+    email: str
+    name: str
+    password_hash: str
+    created_at: datetime
+    disabled_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DataLossEvent:
+    """A confirmed loss of a customer's data (a credit of its own, DOMAIN.md section 5)."""
+
+    org_id: str
+    id: str
+    customer_id: str
+    at: datetime
+    description: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PeriodClose:
+    """One closing of a period; a recompute adds a revision, never edits one."""
+
+    org_id: str
+    period: str
+    revision: int
+    closed_at: datetime
+    policy_version: int
+    policy_sha256: str
+    customers: int
+    actor: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class PeriodReport:
+    org_id: str
+    period: str
+    customer_id: str
+    revision: int
+    document: str  # the report's JSON, as stored (its sha256 below)
+    sha256: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Credit:
+    """A service credit of one customer for one period, through its lifecycle:
+    eligible -> claimed -> approved | rejected -> applied (or void when a revision replaces it).
+    """
+
+    org_id: str
+    id: str
+    customer_id: str
+    period: str
+    revision: int
+    amount: Decimal
+    currency: str
+    percent: Decimal
+    state: str
+    claim_required: bool
+    claim_deadline: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    claim: dict[str, Any] | None = None
+    decision: dict[str, Any] | None = None
+    invoice: str | None = None
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One transition of a credit, hash-chained to the entry before it."""
+
+    org_id: str
+    seq: int
+    at: datetime
+    customer_id: str
+    period: str
+    credit_id: str
+    kind: str
+    amount: Decimal
+    currency: str
+    details: str  # canonical JSON
+    actor: str
+    prev_hash: str
+    hash: str

@@ -20,15 +20,21 @@ from slakeeper.services.records import (
     AlertStateRecord,
     ApiKey,
     AuditEntry,
+    Credit,
     Customer,
     CustomerErrors,
+    DataLossEvent,
     Incident,
     IncidentUpdate,
     IngestBatch,
     IntegrityCheck,
+    LedgerEntry,
     MaintenanceWindow,
+    Operator,
     Organisation,
     OutboxMessage,
+    PeriodClose,
+    PeriodReport,
     PolicyVersion,
     ProbeBucket,
     Reconciliation,
@@ -64,6 +70,13 @@ class _State:
     checks: dict[tuple[str, str, int], IntegrityCheck] = field(default_factory=dict)
     reconciliations: dict[tuple[str, str, int], Reconciliation] = field(default_factory=dict)
     alerts: dict[tuple[str, str, int], AlertStateRecord] = field(default_factory=dict)
+    operators: dict[tuple[str, str], Operator] = field(default_factory=dict)
+    data_loss: dict[tuple[str, str], DataLossEvent] = field(default_factory=dict)
+    closes: dict[tuple[str, str, int], PeriodClose] = field(default_factory=dict)
+    reports: dict[tuple[str, str, str, int], PeriodReport] = field(default_factory=dict)
+    credits: dict[tuple[str, str], Credit] = field(default_factory=dict)
+    ledger: dict[tuple[str, int], LedgerEntry] = field(default_factory=dict)
+    ledger_heads: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 class _Organisations:
@@ -525,6 +538,101 @@ class _Measurements:
         self.s.alerts[(record.org_id, record.slo_id, record.rule_index)] = record
 
 
+class _Operators:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def add(self, operator: Operator) -> None:
+        if self.by_email(operator.email) or (operator.org_id, operator.id) in self.s.operators:
+            raise Conflict(f"operator {operator.email}")
+        self.s.operators[(operator.org_id, operator.id)] = operator
+
+    def by_email(self, email: str) -> Operator | None:
+        return next((o for o in self.s.operators.values() if o.email == email), None)
+
+    def get(self, org_id: str, operator_id: str) -> Operator | None:
+        return self.s.operators.get((org_id, operator_id))
+
+    def list(self, org_id: str) -> Sequence[Operator]:
+        found = [o for (org, _), o in self.s.operators.items() if org == org_id]
+        return sorted(found, key=lambda o: o.email)
+
+
+class _Closes:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def add_data_loss(self, event: DataLossEvent) -> None:
+        if (event.org_id, event.id) in self.s.data_loss:
+            raise Conflict(f"data loss {event.id}")
+        self.s.data_loss[(event.org_id, event.id)] = event
+
+    def data_loss(self, org_id: str) -> Sequence[DataLossEvent]:
+        found = [e for (o, _), e in self.s.data_loss.items() if o == org_id]
+        return sorted(found, key=lambda e: (e.at, e.id))
+
+    def add_close(self, close: PeriodClose) -> None:
+        key = (close.org_id, close.period, close.revision)
+        if key in self.s.closes:
+            raise Conflict(f"close {close.period} revision {close.revision}")
+        self.s.closes[key] = close
+
+    def closes(self, org_id: str, period: str | None = None) -> Sequence[PeriodClose]:
+        found = [c for (o, p, _), c in self.s.closes.items() if o == org_id and period in (None, p)]
+        return sorted(found, key=lambda c: (c.period, c.revision))
+
+    def add_report(self, report: PeriodReport) -> None:
+        key = (report.org_id, report.period, report.customer_id, report.revision)
+        if key in self.s.reports:
+            raise Conflict("report")
+        self.s.reports[key] = report
+
+    def report(
+        self, org_id: str, period: str, customer_id: str, revision: int | None = None
+    ) -> PeriodReport | None:
+        found = [
+            r
+            for (o, p, c, n), r in self.s.reports.items()
+            if (o, p, c) == (org_id, period, customer_id) and revision in (None, n)
+        ]
+        return max(found, key=lambda r: r.revision, default=None)
+
+    def add_credit(self, credit: Credit) -> None:
+        if (credit.org_id, credit.id) in self.s.credits:
+            raise Conflict(f"credit {credit.id}")
+        self.s.credits[(credit.org_id, credit.id)] = credit
+
+    def put_credit(self, credit: Credit) -> None:
+        self.s.credits[(credit.org_id, credit.id)] = credit
+
+    def credit(self, org_id: str, credit_id: str) -> Credit | None:
+        return self.s.credits.get((org_id, credit_id))
+
+    def credits(
+        self, org_id: str, period: str | None = None, customer_id: str | None = None
+    ) -> Sequence[Credit]:
+        found = [
+            c
+            for (o, _), c in self.s.credits.items()
+            if o == org_id and period in (None, c.period) and customer_id in (None, c.customer_id)
+        ]
+        return sorted(found, key=lambda c: (c.period, c.customer_id, c.id))
+
+    def ledger_head(self, org_id: str) -> tuple[int, str]:
+        return self.s.ledger_heads.get(org_id, (0, ""))
+
+    def append_ledger(self, entry: LedgerEntry) -> None:
+        if (entry.org_id, entry.seq) in self.s.ledger:
+            raise Conflict("ledger")
+        self.s.ledger[(entry.org_id, entry.seq)] = entry
+        self.s.ledger_heads[entry.org_id] = (entry.seq, entry.hash)
+
+    def ledger(self, org_id: str) -> Sequence[LedgerEntry]:
+        return sorted(
+            (e for (o, _), e in self.s.ledger.items() if o == org_id), key=lambda e: e.seq
+        )
+
+
 class MemoryUnitOfWork:
     organisations: _Organisations
     keys: _Keys
@@ -538,6 +646,8 @@ class MemoryUnitOfWork:
     maintenance: _Maintenance
     subscribers: _Subscribers
     measurements: _Measurements
+    operators: _Operators
+    closes: _Closes
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -560,6 +670,8 @@ class MemoryUnitOfWork:
         self.maintenance = _Maintenance(self._state)
         self.subscribers = _Subscribers(self._state)
         self.measurements = _Measurements(self._state)
+        self.operators = _Operators(self._state)
+        self.closes = _Closes(self._state)
         return self
 
     def commit(self) -> None:

@@ -27,16 +27,23 @@ from slakeeper.adapters.store.tables import (
     alert_states,
     api_keys,
     audit_log,
+    credits,
     customer_errors,
     customers,
+    data_loss_events,
     idempotency_keys,
     incident_updates,
     incidents,
     ingest_batches,
     integrity_checks,
+    ledger_entries,
+    ledger_heads,
     maintenance_windows,
+    operators,
     organisations,
     outbox,
+    period_closes,
+    period_reports,
     policy_versions,
     probe_buckets,
     reconciliations,
@@ -52,15 +59,21 @@ from slakeeper.services.records import (
     AlertStateRecord,
     ApiKey,
     AuditEntry,
+    Credit,
     Customer,
     CustomerErrors,
+    DataLossEvent,
     Incident,
     IncidentUpdate,
     IngestBatch,
     IntegrityCheck,
+    LedgerEntry,
     MaintenanceWindow,
+    Operator,
     Organisation,
     OutboxMessage,
+    PeriodClose,
+    PeriodReport,
     PolicyVersion,
     ProbeBucket,
     Reconciliation,
@@ -821,6 +834,138 @@ class SqlMeasurements(_Repository):
         )  # fmt: skip
 
 
+class SqlOperators(_Repository):
+    def add(self, operator: Operator) -> None:
+        self._execute(insert(operators).values(**operator.__dict__))
+
+    def by_email(self, email: str) -> Operator | None:
+        row = self.c.execute(select(operators).where(operators.c.email == email)).first()
+        return None if row is None else Operator(**row._mapping)
+
+    def get(self, org_id: str, operator_id: str) -> Operator | None:
+        row = self.c.execute(
+            select(operators).where(operators.c.org_id == org_id, operators.c.id == operator_id)
+        ).first()
+        return None if row is None else Operator(**row._mapping)
+
+    def list(self, org_id: str) -> Sequence[Operator]:
+        rows = self.c.execute(
+            select(operators).where(operators.c.org_id == org_id).order_by(operators.c.email)
+        )
+        return [Operator(**row._mapping) for row in rows]
+
+
+class SqlCloses(_Repository):
+    def add_data_loss(self, event: DataLossEvent) -> None:
+        self._execute(insert(data_loss_events).values(**event.__dict__))
+
+    def data_loss(self, org_id: str) -> Sequence[DataLossEvent]:
+        t = data_loss_events
+        rows = self.c.execute(select(t).where(t.c.org_id == org_id).order_by(t.c.at, t.c.id))
+        return [DataLossEvent(**row._mapping) for row in rows]
+
+    def add_close(self, close: PeriodClose) -> None:
+        self._execute(insert(period_closes).values(**close.__dict__))
+
+    def closes(self, org_id: str, period: str | None = None) -> Sequence[PeriodClose]:
+        t = period_closes
+        statement = select(t).where(t.c.org_id == org_id)
+        if period is not None:
+            statement = statement.where(t.c.period == period)
+        rows = self.c.execute(statement.order_by(t.c.period, t.c.revision))
+        return [PeriodClose(**row._mapping) for row in rows]
+
+    def add_report(self, report: PeriodReport) -> None:
+        self._execute(insert(period_reports).values(**report.__dict__))
+
+    def report(
+        self, org_id: str, period: str, customer_id: str, revision: int | None = None
+    ) -> PeriodReport | None:
+        t = period_reports
+        statement = select(t).where(
+            t.c.org_id == org_id, t.c.period == period, t.c.customer_id == customer_id
+        )
+        if revision is not None:
+            statement = statement.where(t.c.revision == revision)
+        row = self.c.execute(statement.order_by(t.c.revision.desc()).limit(1)).first()
+        return None if row is None else PeriodReport(**row._mapping)
+
+    def add_credit(self, credit: Credit) -> None:
+        self._execute(insert(credits).values(**_credit_values(credit)))
+
+    def put_credit(self, credit: Credit) -> None:
+        values = _credit_values(credit)
+        del values["org_id"], values["id"]
+        self.c.execute(
+            update(credits)
+            .where(credits.c.org_id == credit.org_id, credits.c.id == credit.id)
+            .values(**values)
+        )
+
+    def credit(self, org_id: str, credit_id: str) -> Credit | None:
+        statement = select(credits).where(credits.c.org_id == org_id, credits.c.id == credit_id)
+        if self.c.dialect.name == "postgresql":
+            statement = statement.with_for_update()
+        row = self.c.execute(statement).first()
+        return None if row is None else _credit(row)
+
+    def credits(
+        self, org_id: str, period: str | None = None, customer_id: str | None = None
+    ) -> Sequence[Credit]:
+        t = credits
+        statement = select(t).where(t.c.org_id == org_id)
+        if period is not None:
+            statement = statement.where(t.c.period == period)
+        if customer_id is not None:
+            statement = statement.where(t.c.customer_id == customer_id)
+        rows = self.c.execute(statement.order_by(t.c.period, t.c.customer_id, t.c.id))
+        return [_credit(row) for row in rows]
+
+    def ledger_head(self, org_id: str) -> tuple[int, str]:
+        statement = select(ledger_heads).where(ledger_heads.c.org_id == org_id)
+        if self.c.dialect.name == "postgresql":
+            statement = statement.with_for_update()
+        row = self.c.execute(statement).first()
+        if row is None:
+            return 0, ""
+        return int(row.seq), str(row.hash)
+
+    def append_ledger(self, entry: LedgerEntry) -> None:
+        self._execute(insert(ledger_entries).values(**entry.__dict__))
+        changed = self.c.execute(
+            update(ledger_heads)
+            .where(ledger_heads.c.org_id == entry.org_id)
+            .values(seq=entry.seq, hash=entry.hash)
+        )
+        if changed.rowcount == 0:
+            self._execute(
+                insert(ledger_heads).values(org_id=entry.org_id, seq=entry.seq, hash=entry.hash)
+            )
+
+    def ledger(self, org_id: str) -> Sequence[LedgerEntry]:
+        t = ledger_entries
+        rows = self.c.execute(select(t).where(t.c.org_id == org_id).order_by(t.c.seq))
+        return [LedgerEntry(**row._mapping) for row in rows]
+
+
+def _credit_values(credit: Credit) -> dict[str, Any]:
+    values = dict(credit.__dict__)
+    values["claim_required"] = int(credit.claim_required)
+    values["claim"] = None if credit.claim is None else json.dumps(credit.claim, sort_keys=True)
+    values["decision"] = (
+        None if credit.decision is None else json.dumps(credit.decision, sort_keys=True)
+    )
+    return values
+
+
+def _credit(row: Row[Any]) -> Credit:
+    values = dict(row._mapping)
+    values["claim_required"] = bool(values["claim_required"])
+    values["claim"] = None if values["claim"] is None else json.loads(values["claim"])
+    values["decision"] = None if values["decision"] is None else json.loads(values["decision"])
+    return Credit(**values)
+
+
 def _request_values(bucket: RequestBucket) -> dict[str, Any]:
     statuses = bucket.statuses
     return {
@@ -860,6 +1005,8 @@ class SqlUnitOfWork:
     maintenance: SqlMaintenance
     subscribers: SqlSubscribers
     measurements: SqlMeasurements
+    operators: SqlOperators
+    closes: SqlCloses
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -887,6 +1034,8 @@ class SqlUnitOfWork:
         self.maintenance = SqlMaintenance(connection)
         self.subscribers = SqlSubscribers(connection)
         self.measurements = SqlMeasurements(connection)
+        self.operators = SqlOperators(connection)
+        self.closes = SqlCloses(connection)
         return self
 
     def commit(self) -> None:

@@ -318,21 +318,127 @@ alert_states = Table(
     Column("last_fired", UtcDateTime, nullable=True),
 )
 
+# --------------------------------------------------------------------------- period close
+operators = Table(
+    "operators",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("id", String(36), primary_key=True),
+    Column("email", String(254), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("password_hash", String(300), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("disabled_at", UtcDateTime, nullable=True),
+    Index("ix_operators_email", "email", unique=True),
+)
+
+data_loss_events = Table(
+    "data_loss_events",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+period_closes = Table(
+    "period_closes",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("period", String(7), primary_key=True),
+    Column("revision", Integer, primary_key=True),
+    Column("closed_at", UtcDateTime, nullable=False),
+    Column("policy_version", Integer, nullable=False),
+    Column("policy_sha256", String(64), nullable=False),
+    Column("customers", Integer, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text, nullable=True),
+)
+
+period_reports = Table(
+    "period_reports",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("period", String(7), primary_key=True),
+    Column("customer_id", String(64), primary_key=True),
+    Column("revision", Integer, primary_key=True),
+    Column("document", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+credits = Table(
+    "credits",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("id", String(120), primary_key=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("amount", ExactDecimal, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("percent", ExactDecimal, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("claim_required", Integer, nullable=False),
+    Column("claim_deadline", UtcDateTime, nullable=True),
+    Column("claim", Text, nullable=True),
+    Column("decision", Text, nullable=True),
+    Column("invoice", String(200), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_credits_org_period", "org_id", "period"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("credit_id", String(120), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("amount", ExactDecimal, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("details", Text, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+ledger_heads = Table(
+    "ledger_heads",
+    metadata,
+    Column("org_id", String(36), ForeignKey("organisations.id"), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
 __all__ = [
     "alert_states",
     "api_keys",
     "audit_log",
+    "credits",
     "customer_errors",
     "customers",
+    "data_loss_events",
     "idempotency_keys",
     "incident_updates",
     "incidents",
     "ingest_batches",
     "integrity_checks",
+    "ledger_entries",
+    "ledger_heads",
     "maintenance_windows",
     "metadata",
+    "operators",
     "organisations",
     "outbox",
+    "period_closes",
+    "period_reports",
     "policy_versions",
     "probe_buckets",
     "reconciliations",
