@@ -22,7 +22,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from fastapi import FastAPI
 from slakeeper.api.app import create_app
 from slakeeper.bootstrap import build
 from slakeeper.config import Settings
-from slakeeper.services.records import IMPLIED, Scope
+from slakeeper.services.records import IMPLIED, Credit, Scope
 
 ALPHA = "acme-alpha"  # the customer the requests are about
 BETA = "acme-beta"  # the other customer: its key must not see ALPHA
@@ -41,8 +42,14 @@ TICKET = "T-ALPHA"  # a support request of ALPHA
 INCIDENT = "INC-ALPHA"  # a resolved incident that affected ALPHA only
 WINDOW = "MW-1"  # a maintenance window in progress
 POLICY_TEXT = TRULAYER.read_text(encoding="utf-8")
+_TODAY = datetime.now(UTC)
+#: The month before this one: a period that has ended, so it can be closed.
+LAST_MONTH = f"{_TODAY.year - (_TODAY.month == 1)}-{(_TODAY.month - 2) % 12 + 1:02d}"
+CLAIM = {"window_start": "2026-10-10T09:00:00Z", "window_end": "2026-10-10T10:00:00Z"}
 #: The active policy: the example with one SLO, so the SLO routes have something to show.
-WORLD_POLICY = POLICY_TEXT + """
+WORLD_POLICY = (
+    POLICY_TEXT
+    + """
 slos:
   - id: ingest-availability
     name: Ingest availability
@@ -50,6 +57,7 @@ slos:
     objective: 99.9
     window: {type: calendar, unit: month}
 """
+)
 
 
 @dataclass
@@ -77,6 +85,20 @@ class World:
         assert response.status_code == 201, response.text
         key_id: str = response.json()["id"]
         return key_id
+
+    def fresh_credit(self, state: str) -> str:
+        """A new credit of ALPHA in ``state`` (for the routes that move a credit)."""
+        credit_id = self.unique("CR-ALPHA")
+        now = self.api.container.clock.now()
+        with self.api.container.uow() as uow:
+            uow.closes.add_credit(Credit(
+                org_id=self.api.org.id, id=credit_id, customer_id=ALPHA, period=LAST_MONTH,
+                revision=1, amount=Decimal("12.50"), currency="USD", percent=Decimal(10),
+                state=state, claim_required=True, claim_deadline=now + timedelta(days=30),
+                created_at=now, updated_at=now,
+            ))  # fmt: skip
+            uow.commit()
+        return credit_id
 
     def audit_head(self) -> int:
         with self.api.container.uow() as uow:
@@ -144,6 +166,7 @@ def _measurement(world: World, path: str, kind: str, item: dict[str, Any]) -> Ca
     minute = world.api.container.clock.now() - timedelta(minutes=1)
     item = {"ts": minute.isoformat(), "component": "ingest-api", "region": "us-east", **item}
     return Call(path, json={kind: [item]}, headers={"Idempotency-Key": world.unique("batch")})
+
 
 # fmt: off
 MATRIX: list[Route] = [
@@ -251,6 +274,32 @@ MATRIX: list[Route] = [
                          params={"from": "2026-11-01T00:00:00Z", "to": "2026-11-02T00:00:00Z"})),
     Route("GET", f"{V}/alerts",                  READ,  False, 200, 200,
           lambda w: Call(f"{V}/alerts")),
+    # The other tenant has no policy to close by.
+    Route("POST", f"{V}/closes",                 ADMIN, False, 201, 422,
+          lambda w: Call(f"{V}/closes", json={"period": LAST_MONTH,
+                                              "reason": w.unique("again")})),
+    Route("GET", f"{V}/closes",                  READ,  False, 200, 200,
+          lambda w: Call(f"{V}/closes")),
+    Route("GET", f"{V}/reports/{{customer_id}}/{{period}}", READ, True, 200, 404,
+          lambda w: Call(f"{V}/reports/{ALPHA}/{LAST_MONTH}")),
+    Route("GET", f"{V}/credits",                 READ,  True,  200, 200,
+          lambda w: Call(f"{V}/credits")),
+    # A claim: the customer's own key, or a writer for the customer.
+    Route("POST", f"{V}/credits/{{credit_id}}/claim", WRITE, True, 200, 404,
+          lambda w: Call(f"{V}/credits/{w.fresh_credit('eligible')}/claim", json=CLAIM)),
+    Route("POST", f"{V}/credits/{{credit_id}}/decision", WRITE, False, 200, 404,
+          lambda w: Call(f"{V}/credits/{w.fresh_credit('claimed')}/decision",
+                         json={"approve": True, "reason": "verified"})),
+    Route("POST", f"{V}/credits/{{credit_id}}/apply", WRITE, False, 200, 404,
+          lambda w: Call(f"{V}/credits/{w.fresh_credit('approved')}/apply",
+                         json={"invoice": "INV-1"})),
+    Route("GET", f"{V}/ledger/export",           READ,  True,  200, 200,
+          lambda w: Call(f"{V}/ledger/export")),
+    # The other tenant has no customer ALPHA.
+    Route("POST", f"{V}/data-loss",              WRITE, False, 201, 404,
+          lambda w: Call(f"{V}/data-loss", json={"id": w.unique("DL"), "customer": ALPHA,
+                                                 "at": "2026-10-05T00:00:00Z",
+                                                 "description": "lost a day of events"})),
     Route("GET", f"{V}/reports/support-review",  READ,  False, 200, 422,
           lambda w: Call(f"{V}/reports/support-review",
                          params={"from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z"})),
@@ -346,6 +395,10 @@ def world(api: Api) -> World:
         f"{API_PREFIX}/keys/{revoked_id_and_key['id']}/revoke", headers=api.headers()
     )
     assert revoked.status_code == 200, revoked.text
+    closed = api.client.post(
+        f"{API_PREFIX}/closes", json={"period": LAST_MONTH}, headers=api.headers()
+    )
+    assert closed.status_code == 201, closed.text
     return World(
         api=api,
         other_admin=other_admin,
@@ -449,7 +502,10 @@ def test_each_route_admits_exactly_the_callers_it_should(world: World, route: Ro
     beta_key = world.customer_keys[BETA]
     if not route.customer_visible:
         assert_refused(world, route, "other customer's key", f"Bearer {beta_key}", 403, "forbidden")
-    elif any(name in route.path for name in ("{customer_id}", "{ticket_id}", "{incident_id}")):
+    elif any(
+        name in route.path
+        for name in ("{customer_id}", "{ticket_id}", "{incident_id}", "{credit_id}")
+    ):
         assert_refused(world, route, "other customer's key", f"Bearer {beta_key}", 404, "not-found")
     else:
         assert_answered(world, route, "other customer's key", beta_key, route.ok, hidden=[ALPHA])

@@ -12,6 +12,7 @@ from slakeeper.api.deps import RateLimiter
 from slakeeper.api.middleware import IdempotencyMiddleware, Metrics, MetricsMiddleware
 from slakeeper.api.routes import (
     catalogue,
+    close,
     customers,
     health,
     incidents,
@@ -52,6 +53,7 @@ def create_app(container: Container) -> FastAPI:
         incidents.router,
         subscriptions.admin,
         measurements.router,
+        close.router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX, responses=problems.ERROR_RESPONSES)

@@ -11,7 +11,7 @@ import sys
 import typer
 
 from slakeeper import __version__
-from slakeeper.cli import agent, calendar, evaluate, policy, server, support
+from slakeeper.cli import agent, calendar, close, evaluate, policy, server, support
 from slakeeper.cli.common import CliError
 from slakeeper.policy.errors import PolicyError
 
@@ -36,6 +36,9 @@ app.add_typer(support.support_app, name="support")
 app.add_typer(support.tickets_app, name="tickets")
 app.command("worker")(support.worker_command)
 app.command("agent")(agent.agent_command)
+app.command("close")(close.close_command)
+app.command("report")(close.report_command)
+app.add_typer(close.ledger_app, name="ledger")
 
 
 def _version(value: bool) -> None:

@@ -21,6 +21,7 @@ from slakeeper.services.errors import Invalid, NotFound
 from slakeeper.services.evaluate import Evaluation, as_json, evaluate_customer
 from slakeeper.services.facts import (
     CustomerFact,
+    DataLossFact,
     DowntimeFact,
     ExclusionFact,
     Facts,
@@ -28,7 +29,13 @@ from slakeeper.services.facts import (
 )
 from slakeeper.services.measured import ComponentMeasurement, downtime_facts, measure_plan
 from slakeeper.services.ports import UnitOfWork
-from slakeeper.services.records import Customer, Incident, IncidentUpdate, Principal
+from slakeeper.services.records import (
+    Customer,
+    Incident,
+    IncidentUpdate,
+    PolicyVersion,
+    Principal,
+)
 from slakeeper.services.status_page import impact_spans
 
 
@@ -65,7 +72,10 @@ def sla_report(
     period_label: str,
     now: datetime,
     customer_id: str | None = None,
+    version: PolicyVersion | None = None,
 ) -> SlaReport:
+    """Each customer's SLA for the period as of ``now``, under the active policy (or the stored
+    ``version`` given, as period close and ``ledger verify`` do)."""
     if customer_id is not None and principal.customer_id not in (None, customer_id):
         raise NotFound(f"no customer {customer_id}")
     customers = [
@@ -75,10 +85,14 @@ def sla_report(
     ]
     if customer_id is not None and not customers:
         raise NotFound(f"no customer {customer_id}")
-    found = policy_versions.active(uow, principal.org_id)
-    if found is None:
-        raise Invalid("this organisation has no active policy: upload one first")
-    version, loaded = found
+    if version is None:
+        found = policy_versions.active(uow, principal.org_id)
+        if found is None:
+            raise Invalid("this organisation has no active policy: upload one first")
+        version, loaded = found
+    else:
+        loaded = policy_versions.parse(version)
+    losses = uow.closes.data_loss(principal.org_id)
     utc = parse_period(period_label, "UTC")
     start, end = utc.start - timedelta(days=1), min(utc.end + timedelta(days=1), now)
     measured: dict[str, list[ComponentMeasurement]] = {}
@@ -141,7 +155,11 @@ def sla_report(
             ],
             maintenance=maintenance,
             exclusions=[e for i in mine for e in _exclusions(i)],
-            data_loss=[],
+            data_loss=[
+                DataLossFact(customer=loss.customer_id, at=loss.at, reason=loss.description)
+                for loss in losses
+                if loss.customer_id == customer.id
+            ],
         )
         results.append(evaluate_customer(policy, facts, facts.customers[0], period_label))
     del version
