@@ -43,7 +43,8 @@ def test_a_batch_is_counted_once_and_a_retry_gets_the_same_answer(api: Api) -> N
          "customer": "acme-alpha"},
         {"ts": ts, "component": "nope", "region": "us-east", "status": 200},
         {"ts": ts, "component": "ingest-api", "region": "us-east", "status": 700},
-        {"ts": "2026-01-01T00:00:00", "component": "ingest-api", "region": "us-east", "status": 200},
+        {"ts": "2026-01-01T00:00:00", "component": "ingest-api", "region": "us-east",
+         "status": 200},
         {"ts": ts, "component": "ingest-api", "region": "mars", "outcome": "success"},
     ]  # fmt: skip
     first = send(api, "batch-1", {"events": events}, key)
@@ -65,7 +66,8 @@ def test_a_batch_is_counted_once_and_a_retry_gets_the_same_answer(api: Api) -> N
         errors = uow.measurements.customer_errors(
             api.org.id, api.container.clock.now() - timedelta(hours=1), api.container.clock.now()
         )
-    assert report.ok and report.batches == 1, report.as_json()
+    assert report.ok, report.as_json()
+    assert report.batches == 1
     assert [(e.customer, e.errors) for e in errors] == [("acme-alpha", 1)]
 
 
