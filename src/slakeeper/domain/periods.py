@@ -86,7 +86,7 @@ def month_period(year: int, month: int, timezone: str = "UTC") -> Period:
 def parse_period(text: str, timezone: str = "UTC") -> Period:
     """The month named by ``text`` in the form ``YYYY-MM`` (e.g. ``2026-10``)."""
     match = _MONTH_LABEL.fullmatch(text)
-    if match is None or not 1 <= int(match.group(2)) <= 12:
+    if match is None or not 1 <= int(match.group(2)) <= 12 or not 1 <= int(match.group(1)) < 9999:
         raise ValueError(f"period {text!r} is not a month in the form YYYY-MM, e.g. 2026-10")
     return month_period(int(match.group(1)), int(match.group(2)), timezone)
 

@@ -92,6 +92,10 @@ def close_period(
 ) -> CloseResult:
     """Close (or re-close, as a new revision) ``period_label`` for every customer."""
     require_aware(now)
+    try:
+        parse_period(period_label)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
     principal = Principal(org_id=org.id, actor=actor, scopes=frozenset(), key_id=None)
     found = policy_versions.active(uow, org.id)
     if found is None:
