@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,4 +38,9 @@ class Settings(BaseSettings):
     smtp_from: str = Field("slakeeper@localhost", description="Sender of notification email.")
     notify_email: str | None = Field(
         None, description="Comma-separated recipients of notification email."
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Signs the dashboard's session cookies (use 32+ random characters). Unset: a "
+        "random key per process, so sessions end at a restart and are not shared by replicas.",
     )

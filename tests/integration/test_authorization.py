@@ -326,6 +326,16 @@ PUBLIC = {
     ("POST", "/status/{org}/subscribe"),
     ("GET", "/status/{org}/subscriptions/confirm"),
     ("GET", "/status/{org}/subscriptions/unsubscribe"),
+    # The operator dashboard: HTML pages that sign in with an operator account and a session
+    # cookie, not an API key (tests/integration/test_dashboard.py), and its stylesheet.
+    ("GET", "/"),
+    ("GET", "/customers/{customer_id}"),
+    ("GET", "/components/{component_id}"),
+    ("GET", "/slos/{slo_id}"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/dashboard.css"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", f"{API_PREFIX}/openapi.json"),

@@ -24,7 +24,7 @@ from slakeeper.api.routes import (
 )
 from slakeeper.api.schemas import ProblemDetails
 from slakeeper.bootstrap import STORE_ERRORS, Container, store_failure
-from slakeeper.web import status
+from slakeeper.web import dashboard, status
 
 API_PREFIX = "/api/v1"
 
@@ -44,6 +44,7 @@ def create_app(container: Container) -> FastAPI:
     problems.install(app, STORE_ERRORS, store_failure)
     app.include_router(health.router)
     app.include_router(status.router, responses=problems.ERROR_RESPONSES)
+    app.include_router(dashboard.router)  # HTML pages behind a sign-in, not in the API document
     routers = (
         tenancy.router,
         policies.router,
