@@ -124,20 +124,28 @@ def measured_downtime(
             previous = slices.get(key)
             slices[key] = counts if previous is None else previous + counts
         per_region.append(slices)
+    # Only slices with data are judged one by one; the gaps between them are no data, in bulk.
+    first = slice_start(start, length)
+    with_data = sorted({key for slices in per_region for key in slices if first <= key < end})
     down: list[Interval] = []
     missing: list[Interval] = []
-    cursor = slice_start(start, length)
-    while cursor < end:
-        states = [s for s in (region_state(r[cursor], rule) for r in per_region if cursor in r)]
-        reported = [s for s in states if s is not None]
+    covered: list[Interval] = []
+    for cursor in with_data:
+        reported = [
+            state
+            for state in (region_state(r[cursor], rule) for r in per_region if cursor in r)
+            if state is not None
+        ]
         lo, hi = max(cursor, start), min(cursor + length, end)
         if not reported:
-            missing.append(Interval(lo, hi))
-            if no_data == "down":
-                down.append(Interval(lo, hi))
-        elif all(reported) if region_rule is RegionRule.ANY_REGION else any(reported):
+            continue  # entries without a request or a probe: no data, left to the gaps
+        covered.append(Interval(lo, hi))
+        if all(reported) if region_rule is RegionRule.ANY_REGION else any(reported):
             down.append(Interval(lo, hi))
-        cursor += length
+    gaps = IntervalSet.single(start, end).difference(IntervalSet(covered))
+    missing.extend(gaps)
+    if no_data == "down":
+        down.extend(gaps)
     down_set = IntervalSet(down)
     if rule.min_run > timedelta(0):
         down_set = IntervalSet(i for i in down_set if i.duration >= rule.min_run)
