@@ -111,6 +111,9 @@ def test_the_status_page_renders_in_chromium_on_a_phone_and_a_desktop(
                 shot = tmp_path / f"status-{name}.png"
                 page.screenshot(path=str(shot), full_page=True)
                 shots.append(shot)
+                if name == "desktop":
+                    view = tmp_path / "status-page.png"
+                    page.screenshot(path=str(view))  # the first screen, for the README
                 page.close()
         finally:
             browser.close()
@@ -119,6 +122,9 @@ def test_the_status_page_renders_in_chromium_on_a_phone_and_a_desktop(
         ARTIFACTS.mkdir(exist_ok=True)
         for shot in shots:
             shutil.copy(shot, ARTIFACTS / shot.name)
+        images = ARTIFACTS.parent.parent / "docs" / "images"
+        images.mkdir(parents=True, exist_ok=True)
+        shutil.copy(tmp_path / "status-page.png", images / "status-page.png")
 
 
 def test_the_subscription_form_works_without_javascript(server: str, tmp_path: Path) -> None:
