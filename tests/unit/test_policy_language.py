@@ -132,6 +132,7 @@ def test_parse_duration(text: str, expected: timedelta) -> None:
         ("-5m", "is not a duration"),
         ("1h1h", "repeats a unit or lists them out of order"),
         ("30m1h", "repeats a unit or lists them out of order"),
+        ("200000000w", "longer than any duration can be"),
     ],
 )
 def test_parse_duration_refuses(text: str, fragment: str) -> None:

@@ -41,7 +41,10 @@ def parse_duration(value: Any) -> timedelta:
     order = list(_DURATION_UNITS)
     if len(set(units)) != len(units) or units != sorted(units, key=order.index):
         raise ValueError(f"'{value}' repeats a unit or lists them out of order (largest first)")
-    return sum((int(number) * _DURATION_UNITS[unit] for number, unit in parts), timedelta(0))
+    try:
+        return sum((int(number) * _DURATION_UNITS[unit] for number, unit in parts), timedelta(0))
+    except OverflowError:
+        raise ValueError(f"'{value}' is longer than any duration can be (999,999,999 days)") from None
 
 
 def format_duration(duration: timedelta) -> str:
