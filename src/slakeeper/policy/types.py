@@ -44,7 +44,9 @@ def parse_duration(value: Any) -> timedelta:
     try:
         return sum((int(number) * _DURATION_UNITS[unit] for number, unit in parts), timedelta(0))
     except OverflowError:
-        raise ValueError(f"'{value}' is longer than any duration can be (999,999,999 days)") from None
+        raise ValueError(
+            f"'{value}' is longer than any duration can be (999,999,999 days)"
+        ) from None
 
 
 def format_duration(duration: timedelta) -> str:
