@@ -16,7 +16,7 @@ run: $(STAMP)
 	@for f in examples/policies/*.yaml; do $(BIN)/slakeeper policy check "$$f" || exit 1; done
 	$(BIN)/slakeeper evaluate --policy examples/policies/trulayer.yaml \
 		--facts examples/facts/trulayer-2026-10.yaml --period 2026-10 --format table
-	$(BIN)/slakeeper serve --demo
+	$(BIN)/slakeeper demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -11,7 +11,7 @@ import sys
 import typer
 
 from slakeeper import __version__
-from slakeeper.cli import agent, calendar, close, evaluate, policy, server, support
+from slakeeper.cli import agent, calendar, close, demo, evaluate, policy, server, support
 from slakeeper.cli.common import CliError
 from slakeeper.policy.errors import PolicyError
 
@@ -26,6 +26,7 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(calendar.app, name="calendar")
 app.command("evaluate")(evaluate.evaluate_command)
 app.command("serve")(server.serve_command)
+app.command("demo")(demo.demo_command)
 app.add_typer(server.db_app, name="db")
 app.add_typer(server.org_app, name="org")
 app.add_typer(server.key_app, name="key")
