@@ -168,11 +168,13 @@ def test_demo_builds_five_closed_months_that_check_out_and_serves_their_reports(
             compared += 1
     assert compared == sum(len(found["reports"]) for found in data.values())
 
-    # The credit ledgers and the ingest ledgers check out.
+    # The credit ledgers and the ingest ledgers check out. On SQLite every transaction, a
+    # reading one too, begins IMMEDIATE (takes the write lock): the checks start side by side
+    # but queue for the database, so they wait longer than the default 5 s for it.
     checks = run_all(
         [[*slakeeper_command(), *command, "--org", slug] for slug in SLUGS
          for command in (["ledger", "verify"], ["integrity", "check"])],
-        env, tmp_path,
+        {**env, "SLAKEEPER_SQLITE_BUSY_TIMEOUT_MS": "180000"}, tmp_path,
     )  # fmt: skip
     for check in checks:
         assert check.returncode == 0, (check.args, check.stdout, check.stderr)

@@ -216,3 +216,27 @@ def test_the_inlined_ingest_key_mapping_equals_the_sketchs(value: float) -> None
     from slakeeper.services.ingest import _MULTIPLIER
 
     assert math.ceil(math.log(value, 2) * _MULTIPLIER) == key_of(value)
+
+
+spans = st.lists(st.tuples(st.integers(0, 600), st.integers(1, 60)), max_size=30)
+
+
+@settings(max_examples=scaled(300), deadline=None)
+@given(raw=spans, lo=st.integers(-10, 650), length=st.integers(-5, 700))
+def test_clip_by_bisection_equals_intersecting_with_the_range(
+    raw: list[tuple[int, int]], lo: int, length: int
+) -> None:
+    """``clip`` bisects and keeps the inner intervals; its twin is the plain intersection."""
+    found = IntervalSet(Interval(T0 + a * MINUTE, T0 + (a + n) * MINUTE) for a, n in raw)
+    start, end = T0 + lo * MINUTE, T0 + (lo + length) * MINUTE
+    twin = found & IntervalSet.single(start, end) if end > start else IntervalSet()
+    assert found.clip(start, end) == twin
+    seconds_inside = {
+        s for i in found for s in range(int((i.start - T0).total_seconds()),
+                                        int((i.end - T0).total_seconds()), 30)
+        if start <= T0 + timedelta(seconds=s) < end
+    }  # fmt: skip
+    clipped = found.clip(start, end)
+    assert {s for s in seconds_inside if clipped.contains(T0 + timedelta(seconds=s))} == (
+        seconds_inside
+    )

@@ -9,6 +9,7 @@ values, which are exact integers of microseconds; :func:`seconds` turns one into
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -145,10 +146,16 @@ class IntervalSet:
         left, right = self._intervals, other._intervals
         i = j = 0
         while i < len(left) and j < len(right):
-            start = max(left[i].start, right[j].start)
-            end = min(left[i].end, right[j].end)
+            a, b = left[i], right[j]
+            start = a.start if a.start >= b.start else b.start
+            end = a.end if a.end <= b.end else b.end
             if start < end:
-                result.append(Interval(start, end))
+                if start == a.start and end == a.end:
+                    result.append(a)  # whole: no new interval (they are immutable)
+                elif start == b.start and end == b.end:
+                    result.append(b)
+                else:
+                    result.append(Interval(start, end))
             if left[i].end <= right[j].end:
                 i += 1
             else:
@@ -178,8 +185,21 @@ class IntervalSet:
     __sub__ = difference
 
     def clip(self, start: datetime, end: datetime) -> IntervalSet:
-        """The part of the set inside ``[start, end)``."""
-        return self.intersection(IntervalSet.single(start, end))
+        """The part of the set inside ``[start, end)`` (found by bisection: the intervals inside
+        are kept as they are, only the two at the edges are cut)."""
+        require_aware(start, "start")
+        require_aware(end, "end")
+        intervals = self._intervals
+        if end <= start or not intervals:
+            return IntervalSet()
+        first = bisect.bisect_right(intervals, start, key=lambda i: i.end)
+        last = bisect.bisect_left(intervals, end, key=lambda i: i.start)
+        inside = list(intervals[first:last])
+        if inside and inside[0].start < start:
+            inside[0] = Interval(start, inside[0].end)
+        if inside and inside[-1].end > end:
+            inside[-1] = Interval(inside[-1].start, end)
+        return IntervalSet._trusted(tuple(inside))
 
 
 def intersect_all(sets: Iterable[IntervalSet]) -> IntervalSet:

@@ -110,7 +110,9 @@ def close_period(
     report = sla_report(uow, principal, period_label, now, version=version)
     context = _context(uow, org, version, period_label, revision, now, "closed")
     incidents = incident_listing(uow, principal, now)
-    tickets = all_views(uow, org.id, now)
+    tickets: dict[str, list[Any]] = {}
+    for view in all_views(uow, org.id, now):
+        tickets.setdefault(view.ticket.customer_id, []).append(view)
     by_id = {c.id: c for c in customers}
     previous = {c.customer_id: c for c in uow.closes.credits(org.id, period_label)
                 if c.state != "voided"}  # fmt: skip
@@ -127,7 +129,8 @@ def close_period(
             changed.append(move)
         document = report_document.build(
             context, customer, result, report.measurements[customer.id],
-            _mine(incidents, customer.id, result), _tickets_of(tickets, customer.id, result),
+            _mine(incidents, customer.id, result),
+            _tickets_of(tickets.get(customer.id, []), customer.id, result),
             credit.state if credit is not None else "none",
         )  # fmt: skip
         text = _document_bytes(document)

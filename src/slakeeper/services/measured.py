@@ -21,7 +21,7 @@ from slakeeper.domain.measured import DownRuleSpec, SliceCounts, measured_downti
 from slakeeper.policy import compile as pc
 from slakeeper.policy.models import Plan, Policy, ProbeRule
 from slakeeper.services.facts import DowntimeFact
-from slakeeper.services.ports import UnitOfWork
+from slakeeper.services.records import ProbeBucket, RequestBucket
 
 
 def status_matcher(patterns: Iterable[str | int]) -> Callable[[int], bool]:
@@ -71,23 +71,29 @@ def down_rule(plan: Plan) -> DownRuleSpec:
 
 
 def measure_plan(
-    uow: UnitOfWork, org_id: str, policy: Policy, plan: Plan, start: datetime, end: datetime
+    policy: Policy,
+    plan: Plan,
+    start: datetime,
+    end: datetime,
+    requests: Sequence[RequestBucket],
+    probes: Sequence[ProbeBucket],
 ) -> list[ComponentMeasurement]:
-    """Each measured component of ``plan`` over ``[start, end)``: its downtime and no-data."""
+    """Each measured component of ``plan`` over ``[start, end)``, from the request buckets and
+    probe results of that range: its downtime and no-data time."""
     components = [c for c in plan.uptime.measured_on if not policy.component(c).beta]
     regions = plan.uptime.regions or [r.id for r in policy.regions]
     is_error = status_matcher(plan.uptime.down_rule.error_statuses)
     minutes: dict[str, dict[str, dict[datetime, SliceCounts]]] = defaultdict(
         lambda: defaultdict(dict)
     )
-    for bucket in uow.measurements.requests(org_id, start, end):
+    for bucket in requests:
         if bucket.component in components:
             errors = sum(c for s, c in bucket.statuses.items() if is_error(s))
             cell = minutes[bucket.component][bucket.region]
             cell[bucket.minute] = cell.get(bucket.minute, SliceCounts()) + SliceCounts(
                 requests=bucket.total, errors=errors
             )
-    for probe in uow.measurements.probes(org_id, start, end):
+    for probe in probes:
         if probe.component in components:
             cell = minutes[probe.component][probe.region]
             cell[probe.minute] = cell.get(probe.minute, SliceCounts()) + SliceCounts(

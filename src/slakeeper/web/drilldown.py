@@ -155,7 +155,9 @@ def component_page(
                               window.title))  # fmt: skip
     plan = next((p for p in policy.plans if component_id in p.uptime.measured_on), None)
     if plan is not None and now > period.start and not component.beta:
-        for row in measure_plan(uow, operator.org_id, policy, plan, period.start, now):
+        requests = uow.measurements.requests(operator.org_id, period.start, now, component_id)
+        probes = uow.measurements.probes(operator.org_id, period.start, now)
+        for row in measure_plan(policy, plan, period.start, now, requests, probes):
             if row.component == component_id and row.down:
                 spans.append(Span(component_id, "major-outage", row.down, "measured",
                                   "measured downtime"))  # fmt: skip
