@@ -190,7 +190,7 @@ def _context(
         if day_end >= at:
             break
     burn: dict[str, list[dict[str, str | None]]] = {}
-    data = slos._Data(uow, org.id, period.start - timedelta(days=3), at + timedelta(minutes=1))
+    data = slos.Aggregates(uow, org.id, period.start - timedelta(days=3), at + timedelta(minutes=1))
     for item in live:
         points: list[Point] = slos.points(item.slo, item.spec, data, at)
         burn[item.slo.id] = report_document.burn_down(item, days, points)

@@ -17,7 +17,7 @@ import hashlib
 import math
 import re
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -581,8 +581,9 @@ def _request_rows(result: Aggregate) -> list[RequestBucket]:
     ]
 
 
-def _counts(result: Aggregate, rows: list[RequestBucket]) -> dict[str, int]:
-    counts = dict.fromkeys(COUNT_NAMES, 0)
+def add_request_counts(counts: dict[str, int], rows: Iterable[RequestBucket]) -> None:
+    """Add what request buckets hold to ``counts``: requests, 5xx, 4xx, 429, latencies (the
+    ledger's counts of a batch, and the integrity check's of the store)."""
     for row in rows:
         for status, count in row.statuses.items():
             counts["requests"] += count
@@ -593,6 +594,11 @@ def _counts(result: Aggregate, rows: list[RequestBucket]) -> dict[str, int]:
             if status == 429:
                 counts["throttled_429"] += count
         counts["latencies"] += row.latency.count
+
+
+def _counts(result: Aggregate, rows: list[RequestBucket]) -> dict[str, int]:
+    counts = dict.fromkeys(COUNT_NAMES, 0)
+    add_request_counts(counts, rows)
     counts["customer_errors"] = sum(result.customer_errors.values())
     counts["probes"] = sum(total for total, _ in result.probes.values())
     counts["probe_failures"] = sum(failed for _, failed in result.probes.values())

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from slakeeper.services.ingest import COUNT_NAMES
+from slakeeper.services.ingest import COUNT_NAMES, add_request_counts
 from slakeeper.services.ports import UnitOfWork
 
 _ALL_TIME = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
@@ -57,16 +57,7 @@ def check(uow: UnitOfWork, org_id: str) -> IntegrityReport:
             ledger[name] += batch.counts.get(name, 0)
     stored = dict.fromkeys(COUNT_NAMES, 0)
     store = uow.measurements
-    for bucket in store.requests(org_id, *_ALL_TIME):
-        for status, count in bucket.statuses.items():
-            stored["requests"] += count
-            if status >= 500:
-                stored["errors_5xx"] += count
-            elif status >= 400:
-                stored["errors_4xx"] += count
-            if status == 429:
-                stored["throttled_429"] += count
-        stored["latencies"] += bucket.latency.count
+    add_request_counts(stored, store.requests(org_id, *_ALL_TIME))
     stored["customer_errors"] = sum(r.errors for r in store.customer_errors(org_id, *_ALL_TIME))
     probes = store.probes(org_id, *_ALL_TIME)
     stored["probes"] = sum(p.total for p in probes)

@@ -13,13 +13,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from fractions import Fraction
 from functools import lru_cache
 
 from slakeeper.domain.intervals import IntervalSet, seconds
 from slakeeper.domain.measured import DownRuleSpec, SliceCounts, measured_downtime
 from slakeeper.policy import compile as pc
 from slakeeper.policy.models import Plan, Policy, ProbeRule
+from slakeeper.services.evaluate import decimal_seconds
 from slakeeper.services.facts import DowntimeFact
 from slakeeper.services.records import ProbeBucket, RequestBucket
 
@@ -50,13 +50,9 @@ class ComponentMeasurement:
     def as_json(self) -> dict[str, object]:
         return {
             "measured": self.measured,
-            "down_seconds": _seconds(seconds(self.down.total())),
-            "no_data_seconds": _seconds(seconds(self.no_data.total())),
+            "down_seconds": decimal_seconds(seconds(self.down.total())),
+            "no_data_seconds": decimal_seconds(seconds(self.no_data.total())),
         }
-
-
-def _seconds(value: Fraction) -> str:
-    return str(value.numerator // value.denominator) if value.denominator == 1 else str(value)
 
 
 def down_rule(plan: Plan) -> DownRuleSpec:

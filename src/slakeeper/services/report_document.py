@@ -23,7 +23,7 @@ from slakeeper.services.evaluate import (
 from slakeeper.services.incidents import IncidentView, incident_json
 from slakeeper.services.measured import ComponentMeasurement
 from slakeeper.services.records import Customer, Organisation, PolicyVersion, iso
-from slakeeper.services.slos import LiveSlo
+from slakeeper.services.slos import LiveSlo, fraction_text
 from slakeeper.services.tickets import TicketView, ticket_json
 
 KIND = "slakeeper/sla-report"
@@ -45,13 +45,7 @@ class ReportContext:
 
 
 def _percent(value: Fraction | None, places: int = 3) -> str | None:
-    if value is None:
-        return None
-    scaled = round(value * 100 * 10**places)
-    sign = "-" if scaled < 0 else ""
-    whole, part = divmod(abs(scaled), 10**places)
-    text = f"{sign}{whole}.{part:0{places}d}".rstrip("0").rstrip(".")
-    return text
+    return None if value is None else fraction_text(value * 100, places)
 
 
 def daily(result: CustomerEvaluation, timezone: str) -> list[dict[str, str | None]]:

@@ -63,7 +63,7 @@ def spec_of(slo: Slo, policy: Policy) -> engine.SloSpec:
 
 
 @dataclass
-class _Data:
+class Aggregates:
     """Reads each kind of aggregate once per evaluation, over one range for every SLO."""
 
     uow: UnitOfWork
@@ -97,7 +97,7 @@ def _grid(spec: engine.SloSpec, now: datetime) -> Callable[[datetime], datetime]
     return lambda instant: instant - (instant - origin) % length
 
 
-def points(slo: Slo, spec: engine.SloSpec, data: _Data, now: datetime) -> list[engine.Point]:
+def points(slo: Slo, spec: engine.SloSpec, data: Aggregates, now: datetime) -> list[engine.Point]:
     """The engine's points for ``slo`` from the stored aggregates in ``data``'s range."""
     sli = slo.sli
     kind = sli.kind
@@ -190,7 +190,9 @@ class LiveSlo:
     percentile_ms: float | None = None  # latency SLOs: the window's percentile, merged sketch
 
 
-def window_percentile(slo: Slo, spec: engine.SloSpec, data: _Data, now: datetime) -> float | None:
+def window_percentile(
+    slo: Slo, spec: engine.SloSpec, data: Aggregates, now: datetime
+) -> float | None:
     """The latency SLI's percentile over the SLO window so far, read from the merged sketch of
     the window's minutes (within the sketch's 1 % relative error)."""
     if slo.sli.kind is not SliKind.LATENCY:
@@ -217,7 +219,7 @@ def live(
     if only is not None and not slos:
         raise NotFound(f"the active policy has no SLO {only!r}")
     specs = [spec_of(s, policy) for s in slos]
-    data = _Data(uow, org_id, _range(specs, now), now + MINUTE)
+    data = Aggregates(uow, org_id, _range(specs, now), now + MINUTE)
     states = defaultdict(list)
     for record in uow.measurements.alert_states(org_id):
         states[record.slo_id].append(record)
@@ -280,9 +282,9 @@ def _alert_message(
         "alert": move.name,
         "rule": _rule_json(rule),
         "at": iso(move.at),
-        "long_rate": _fraction(move.long_rate),
-        "short_rate": _fraction(move.short_rate),
-        "budget_remaining": _fraction(result.status.budget_remaining),
+        "long_rate": fraction_text(move.long_rate),
+        "short_rate": fraction_text(move.short_rate),
+        "budget_remaining": fraction_text(result.status.budget_remaining),
     }
     return OutboxMessage(
         org_id=org_id,
@@ -308,7 +310,7 @@ def run_alerts(uow: UnitOfWorkFactory, now: datetime) -> int:
 
 
 # --------------------------------------------------------------------------- JSON
-def _fraction(value: Fraction | None, places: int = 6) -> str | None:
+def fraction_text(value: Fraction | None, places: int = 6) -> str | None:
     """A Fraction as a decimal string rounded half-even to ``places`` (for display only)."""
     if value is None:
         return None
@@ -321,7 +323,7 @@ def _fraction(value: Fraction | None, places: int = 6) -> str | None:
 def _rule_json(rule: engine.AlertRule) -> dict[str, object]:
     return {
         "name": rule.name,
-        "burn_rate": _fraction(rule.burn_rate),
+        "burn_rate": fraction_text(rule.burn_rate),
         "long_window": str(rule.long_window),
         "short_window": str(rule.short_window),
     }
@@ -351,16 +353,16 @@ def slo_json(result: LiveSlo) -> dict[str, object]:
         if slo.sli.kind is not SliKind.LATENCY
         else {
             "percentile": format(slo.sli.percentile or 95, "f"),
-            "threshold_ms": _fraction(seconds(slo.sli.threshold or timedelta(0)) * 1000),
+            "threshold_ms": fraction_text(seconds(slo.sli.threshold or timedelta(0)) * 1000),
             "window_value_ms": None
             if result.percentile_ms is None
             else f"{result.percentile_ms:.3f}",
         },
-        "sli_percent": _fraction(None if status.sli is None else status.sli * 100),
+        "sli_percent": fraction_text(None if status.sli is None else status.sli * 100),
         "budget": {
-            "total": _fraction(status.budget_total),
-            "consumed": _fraction(status.budget_consumed),
-            "remaining_percent": _fraction(
+            "total": fraction_text(status.budget_total),
+            "consumed": fraction_text(status.budget_consumed),
+            "remaining_percent": fraction_text(
                 None if status.budget_remaining is None else status.budget_remaining * 100
             ),
             "exhausted": status.exhausted,
@@ -371,8 +373,8 @@ def slo_json(result: LiveSlo) -> dict[str, object]:
         "alerts": [
             {
                 **_rule_json(burn.rule),
-                "long_rate": _fraction(burn.long_rate),
-                "short_rate": _fraction(burn.short_rate),
+                "long_rate": fraction_text(burn.long_rate),
+                "short_rate": fraction_text(burn.short_rate),
                 "condition": burn.long_above and burn.short_above,
                 "state": records[index].state if index in records else "ok",
                 "since": iso(records[index].since) if index in records else None,
@@ -399,7 +401,7 @@ def series(
         raise NotFound(f"the active policy has no SLO {slo_id!r}")
     assert policy is not None
     spec = spec_of(slo, policy)
-    data = _Data(uow, org_id, start - (spec.slice or MINUTE), end)
+    data = Aggregates(uow, org_id, start - (spec.slice or MINUTE), end)
     judged = points(slo, spec, data, end)
     buckets: dict[datetime, list[int]] = {}
     cursor = start
@@ -420,7 +422,7 @@ def series(
                 "good": good,
                 "bad": total - good,
                 "total": total,
-                "sli_percent": _fraction(Fraction(good * 100, total)) if total else None,
+                "sli_percent": fraction_text(Fraction(good * 100, total)) if total else None,
             }
             for at, (good, total) in buckets.items()
         ],
