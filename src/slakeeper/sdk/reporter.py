@@ -93,10 +93,11 @@ _BucketKey = tuple[int, str, str | None, str | None]
 class _Batch:
     """A batch cut from the counters: its body is built once, so retries send the same bytes."""
 
-    __slots__ = ("body", "bucket_events", "events", "gzipped", "key")
+    __slots__ = ("attempted", "body", "bucket_events", "events", "gzipped", "key")
 
     def __init__(self, buckets: dict[_BucketKey, _Bucket]) -> None:
         self.key = uuid.uuid4().hex
+        self.attempted = False  # sent at least once: the server may hold it already
         minutes: dict[int, str] = {}
         documents: list[dict[str, Any]] = []
         self.bucket_events: list[int] = []
@@ -391,7 +392,7 @@ class Reporter:
     def _enqueue(self, batch: _Batch) -> None:
         with self._buffer_lock:
             while len(self._buffer) >= self._max_batches:
-                self._drop_locked(self._buffer.popleft())
+                self._drop_oldest_locked()
             self._buffer.append(batch)
         self._warn_overflow()
 
@@ -399,11 +400,18 @@ class Reporter:
         """Put a batch that failed back at the front (or drop it: it is the oldest)."""
         with self._buffer_lock:
             self._inflight = 0
-            if len(self._buffer) >= self._max_batches:
-                self._drop_locked(batch)
-            else:
-                self._buffer.appendleft(batch)
+            self._buffer.appendleft(batch)
+            while len(self._buffer) > self._max_batches:
+                self._drop_oldest_locked()
         self._warn_overflow()
+
+    def _drop_oldest_locked(self) -> None:
+        """Drop the oldest batch never sent; the one at the front may have reached the server
+        on a try that timed out, so dropping it could count as lost what was delivered."""
+        index = 1 if len(self._buffer) > 1 and self._buffer[0].attempted else 0
+        batch = self._buffer[index]
+        del self._buffer[index]
+        self._drop_locked(batch)
 
     def _drop_locked(self, batch: _Batch, *, overflow: bool = True) -> None:
         self._dropped_batches += 1
@@ -503,6 +511,7 @@ class Reporter:
 
     def _attempt(self, batch: _Batch, request_timeout: float) -> tuple[int, float | None]:
         """One POST of a batch, with its accounting; the outcome and any Retry-After."""
+        batch.attempted = True
         headers = {
             "Authorization": f"Bearer {self._api_key}",
             "Idempotency-Key": batch.key,
